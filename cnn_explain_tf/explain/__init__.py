@@ -1,0 +1,44 @@
+"""Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
+
+from cnn_explain_tf.explain.base import REGISTRY, Explainer
+from cnn_explain_tf.explain.cam import (
+    BaseCAM,
+    GradCAM,
+    GradCAMPlusPlus,
+    GuidedGradCAM,
+    ScoreCAM,
+    gradcam_plus_plus_weights,
+    gradcam_weights,
+    weighted_cam,
+)
+from cnn_explain_tf.explain.gradients import (
+    Deconvnet,
+    GuidedBackprop,
+    InputGradients,
+    LRPEpsilon,
+    SmoothGrad,
+    VanillaGradients,
+)
+
+
+def names() -> list[str]:
+    """Registered explainer names, e.g. for the CLI's `--method`."""
+    return sorted(REGISTRY)
+
+
+def get(name: str) -> type[Explainer]:
+    """The explainer class registered under `name` (case-insensitive, '-' and '_' alike).
+
+    Raises:
+        ValueError: unknown name; the message lists the registered ones.
+    """
+    key = str(name).lower().replace("-", "_")
+    if key not in REGISTRY:
+        raise ValueError(f"name: expected one of {', '.join(names())}, got {name!r}")
+    return REGISTRY[key]
+
+
+__all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "GuidedBackprop",
+           "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
+           "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
+           "weighted_cam"]

@@ -1,0 +1,194 @@
+"""Class activation maps: one base pipeline, one channel-weighting hook per method."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from cnn_explain_tf import graph
+from cnn_explain_tf.explain.base import (
+    Explainer,
+    class_scores,
+    normalize,
+    register,
+    resize,
+    resolve_targets,
+)
+from cnn_explain_tf.validation import check_positive_int
+
+
+def gradcam_weights(gradients: tf.Tensor) -> tf.Tensor:
+    """Grad-CAM channel weights: spatial mean of the gradients, (B, h, w, K) -> (B, K).
+
+    References: Selvaraju et al., "Grad-CAM", ICCV 2017, Eq. 1.
+    """
+    return tf.reduce_mean(gradients, axis=(1, 2))
+
+
+def gradcam_plus_plus_weights(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+    """Grad-CAM++ channel weights, (B, h, w, K) -> (B, K), with the exponential-score closed form.
+
+    alpha = g^2 / (2 g^2 + sum_ij(A) g^3), normalised over space as in the authors' code; weights
+    are
+    sum_ij(alpha * relu(g)). The exp(score) factor cancels in alpha and only scales the map, which
+    is
+    normalised afterwards, so it is left out.
+
+    References: Chattopadhyay et al., "Grad-CAM++", WACV 2018, Eq. 19.
+    """
+    squared = tf.square(gradients)
+    denominator = 2.0 * squared + tf.reduce_sum(activations, axis=(1, 2), keepdims=True) * (
+        squared * gradients)
+    alphas = squared / tf.where(squared == 0.0, 1.0, denominator)
+    alpha_sums = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
+    alphas = alphas / tf.where(alpha_sums == 0.0, 1.0, alpha_sums)
+    return tf.reduce_sum(alphas * tf.nn.relu(gradients), axis=(1, 2))
+
+
+def weighted_cam(activations: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
+    """ReLU of the weighted channel sum, (B, h, w, K) x (B, K) -> (B, h, w)."""
+    return tf.nn.relu(tf.einsum("bhwk,bk->bhw", activations, weights))
+
+
+class BaseCAM(Explainer):
+    """Shared CAM pipeline: activations (and gradients) -> channel weights -> weighted sum -> ReLU
+    -> resize to the input -> normalise. Subclasses override only `cam_weights`.
+
+    Args:
+        model: the classifier.
+        layer: name or layer object of the 4-D layer to explain; None picks the last conv-like
+        layer,
+            also inside nested models.
+        **kwargs: `output`, `batch_size` (see `Explainer`).
+    """
+
+    uses_gradients = True
+
+    def __init__(self, model: keras.Model, layer: str | keras.layers.Layer | None = None, **kwargs):
+        super().__init__(model, **kwargs)
+        self.layer = graph.find_layer(model, layer)
+
+    def cam_weights(self, activations, gradients, images, targets) -> tf.Tensor:
+        """(B, K) channel weights. `gradients` is None when `uses_gradients` is False."""
+        raise NotImplementedError
+
+    def explain_batch(self, images, targets):
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(images)
+            (activations,), logits = self.forward(images, taps=[self.layer])
+            scores = class_scores(logits, targets)
+        targets = resolve_targets(logits, targets)
+        gradients = tape.gradient(scores, activations) if self.uses_gradients else None
+        activations = tf.cast(activations, tf.float32)
+        if gradients is not None:
+            gradients = tf.cast(gradients, tf.float32)
+        weights = self.cam_weights(activations, gradients, images, targets)
+        return normalize(resize(weighted_cam(activations, weights), tf.shape(images)[1:3]))
+
+
+@register
+class GradCAM(BaseCAM):
+    """Grad-CAM: channels weighted by their mean gradient.
+
+    References: Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
+    Gradient-based Localization", ICCV 2017.
+    """
+
+    name = "gradcam"
+
+    def cam_weights(self, activations, gradients, images, targets):
+        return gradcam_weights(gradients)
+
+
+@register
+class GradCAMPlusPlus(BaseCAM):
+    """Grad-CAM++: pixel-wise weighting of positive gradients.
+
+    References: Chattopadhyay et al., "Grad-CAM++: Generalized Gradient-based Visual Explanations
+    for
+    Deep Convolutional Networks", WACV 2018.
+    """
+
+    name = "gradcam++"
+
+    def cam_weights(self, activations, gradients, images, targets):
+        return gradcam_plus_plus_weights(activations, gradients)
+
+
+@register
+class ScoreCAM(BaseCAM):
+    """Score-CAM: each channel, upsampled and min-max scaled, masks the input; its weight is the
+    softmax probability of the target class on the masked input. Gradient-free.
+
+    The forward passes are batched over images, one compiled pass per channel. With `max_channels`,
+    only the channels of highest spatial standard deviation (per image) are scored; the rest get
+    weight 0.
+
+    Args:
+        model: the classifier.
+        layer: see `BaseCAM`.
+        max_channels: score at most this many channels per image (None: all).
+        **kwargs: `output`, `batch_size`.
+
+    References: Wang et al., "Score-CAM: Score-Weighted Visual Explanations for Convolutional Neural
+    Networks", CVPR Workshops 2020.
+    """
+
+    name = "scorecam"
+    uses_gradients = False
+
+    def __init__(self, model, layer=None, max_channels: int | None = None, **kwargs):
+        super().__init__(model, layer, **kwargs)
+        self.max_channels = None if max_channels is None else check_positive_int(
+            "max_channels", max_channels)
+
+    def cam_weights(self, activations, gradients, images, targets):
+        channels = activations.shape[-1]
+        count = channels if self.max_channels is None else min(self.max_channels, channels)
+        chosen = tf.math.top_k(tf.math.reduce_std(activations, axis=(1, 2)), k=count).indices
+        low_res = tf.transpose(tf.gather(activations, chosen, axis=3, batch_dims=1), (0, 3, 1, 2))
+        total = tf.shape(images)[0] * count
+        chunk = tf.minimum(self.batch_size, total)
+        scores = tf.map_fn(
+            lambda start: self._masked_probabilities(images, targets, low_res, start, chunk, total),
+            tf.range(0, total, chunk), fn_output_signature=tf.TensorSpec((None,), tf.float32))
+        scores = tf.reshape(tf.reshape(scores, (-1,))[:total], (-1, count))
+        return tf.reduce_sum(tf.one_hot(chosen, channels) * scores[..., None], axis=1)
+
+    def _masked_probabilities(self, images, targets, low_res, start, chunk, total):
+        """Target probabilities for the (image, channel) pairs start..start+chunk of the flattened
+        (B, count) grid; masks are upsampled per chunk so memory stays at one chunk of images."""
+        pairs = tf.minimum(tf.range(start, start + chunk), total - 1)
+        image_index, channel_index = pairs // tf.shape(low_res)[1], pairs % tf.shape(low_res)[1]
+        masks = tf.gather_nd(low_res, tf.stack([image_index, channel_index], axis=1))
+        masks = normalize(resize(masks, tf.shape(images)[1:3]))
+        _, logits = self.forward(tf.gather(images, image_index) * masks[..., None])
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32))
+        return tf.gather(probabilities, tf.gather(targets, image_index), batch_dims=1)
+
+
+@register
+class GuidedGradCAM(Explainer):
+    """Guided Grad-CAM: the guided-backprop map multiplied by the Grad-CAM map, then normalised.
+
+    Args:
+        model: the classifier.
+        layer: the Grad-CAM layer (see `BaseCAM`).
+        **kwargs: `output`, `batch_size`.
+
+    References: Selvaraju et al., "Grad-CAM", ICCV 2017, Section 3.
+    """
+
+    name = "guided_gradcam"
+
+    def __init__(self, model, layer=None, **kwargs):
+        from cnn_explain_tf.explain.gradients import GuidedBackprop
+
+        super().__init__(model, **kwargs)
+        self.gradcam = GradCAM(model, layer, **kwargs)
+        self.guided = GuidedBackprop(model, **kwargs)
+
+    def explain_batch(self, images, targets):
+        targets = resolve_targets(self.forward(images)[1], targets)
+        return normalize(self.gradcam.explain_batch(images, targets)
+                         * self.guided.explain_batch(images, targets))

@@ -1,0 +1,211 @@
+"""Input-gradient explainers: saliency, SmoothGrad, guided backprop, deconvnet, LRP-epsilon."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from cnn_explain_tf.explain.base import Explainer, class_scores, normalize, register
+from cnn_explain_tf.graph import BackwardRules
+from cnn_explain_tf.validation import InputError, check_positive_int
+
+
+class InputGradients(Explainer):
+    """d(target logit)/d(input) under `rules`, reduced over channels by `reduce`, normalised to [0,
+    1]."""
+
+    rules: BackwardRules = BackwardRules()
+
+    def input_gradients(self, images, targets) -> tf.Tensor:
+        """(B, H, W, C) gradients of the target logits with respect to the images, under `rules`."""
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(images)
+            _, logits = self.forward(images, rules=self.rules)
+            scores = class_scores(logits, targets)
+        return tape.gradient(scores, images)
+
+    def reduce(self, images, gradients) -> tf.Tensor:
+        """(B, H, W, C) -> (B, H, W): the largest absolute gradient over channels."""
+        return tf.reduce_max(tf.abs(gradients), axis=-1)
+
+    def explain_batch(self, images, targets):
+        return normalize(self.reduce(images, self.input_gradients(images, targets)))
+
+
+@register
+class VanillaGradients(InputGradients):
+    """Saliency: the largest absolute input gradient over channels.
+
+    References: Simonyan et al., "Deep Inside Convolutional Networks: Visualising Image
+    Classification
+    Models and Saliency Maps", ICLR Workshop 2014.
+    """
+
+    name = "saliency"
+
+
+@register
+class SmoothGrad(InputGradients):
+    """Mean absolute input gradient over noisy copies of the image, max over channels.
+
+    Noise is Gaussian with standard deviation `noise_level * (max - min)` of each image, drawn from
+    a
+    stateless generator seeded by `seed`: same seed, same maps.
+
+    Args:
+        model: the classifier.
+        num_samples: noisy copies per image.
+        noise_level: noise scale relative to each image's value range.
+        seed: random seed.
+        **kwargs: `output`, `batch_size`.
+
+    References: Smilkov et al., "SmoothGrad: removing noise by adding noise", 2017.
+    """
+
+    name = "smoothgrad"
+
+    def __init__(self, model, num_samples: int = 20, noise_level: float = 0.2, seed: int = 0,
+                 **kwargs):
+        super().__init__(model, **kwargs)
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        if not 0.0 <= float(noise_level) <= 10.0:
+            raise InputError(f"noise_level: expected a value in [0, 10], got {noise_level!r}")
+        self.noise_level = float(noise_level)
+        self.seed = int(seed)
+
+    def explain_batch(self, images, targets):
+        sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
+                                    - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
+        total = tf.zeros_like(images)
+        for sample in tf.range(self.num_samples):
+            noise = tf.random.stateless_normal(tf.shape(images), seed=[self.seed, sample])
+            total += tf.abs(self.input_gradients(images + sigma * noise, targets))
+        return normalize(self.reduce(images, total / self.num_samples))
+
+
+class _GuidedRules(BackwardRules):
+    changes_gradients = True
+
+    def activation(self, fn, x, relu_like):
+        return _positive_gradient(fn(x)) if relu_like else fn(x)
+
+
+@tf.custom_gradient
+def _positive_gradient(y):
+    """Identity whose backward pass keeps only positive gradients (the guided-backprop gate)."""
+    return tf.identity(y), lambda upstream: tf.nn.relu(upstream)
+
+
+class _DeconvRules(BackwardRules):
+    changes_gradients = True
+
+    def activation(self, fn, x, relu_like):
+        return _deconv_relu(fn, x) if relu_like else fn(x)
+
+
+def _deconv_relu(fn, x):
+    """Forward `fn(x)`; backward ReLU of the upstream gradient, ignoring the forward sign of x."""
+
+    @tf.custom_gradient
+    def apply(inputs):
+        return fn(inputs), lambda upstream: tf.nn.relu(upstream)
+
+    return apply(x)
+
+
+@register
+class GuidedBackprop(InputGradients):
+    """Guided backpropagation: at each ReLU only positive gradients flowing to positive inputs pass.
+
+    The rule is applied on the fly while running the caller's layers (their weights, no copy); the
+    caller's model is never modified.
+
+    References: Springenberg et al., "Striving for Simplicity: The All Convolutional Net", ICLR
+    Workshop 2015.
+    """
+
+    name = "guided_backprop"
+    rules = _GuidedRules()
+
+
+@register
+class Deconvnet(InputGradients):
+    """Deconvnet: each ReLU passes the ReLU of the backward signal, whatever its forward input.
+
+    References: Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks", ECCV 2014.
+    """
+
+    name = "deconvnet"
+    rules = _DeconvRules()
+
+
+class _EpsilonRules(BackwardRules):
+    """LRP-epsilon as a modified gradient: relevance R = x * g, so the epsilon rule of an affine
+    layer
+    y = f(x) becomes g_x = J^T (g_y * y / (y + eps * sign(y))), and activations pass relevance
+    on."""
+
+    changes_gradients = True
+
+    def __init__(self, epsilon: float):
+        self.epsilon = epsilon
+
+    def affine(self, y):
+        epsilon = self.epsilon
+
+        @tf.custom_gradient
+        def stabilise(z):
+            def backward(upstream):
+                denominator = z + epsilon * tf.where(z >= 0, 1.0, -1.0)
+                return upstream * tf.math.divide_no_nan(z, denominator)
+
+            return tf.identity(z), backward
+
+        return stabilise(y)
+
+    def activation(self, fn, x, relu_like):
+        if relu_like:
+            return fn(x)  # relu(x)/x is the ReLU gradient itself
+
+        @tf.custom_gradient
+        def pass_relevance(inputs):
+            outputs = fn(inputs)
+            return outputs, lambda upstream: upstream * tf.math.divide_no_nan(outputs, inputs)
+
+        return pass_relevance(x)
+
+
+@register
+class LRPEpsilon(InputGradients):
+    """Layer-wise relevance propagation with the epsilon rule.
+
+    Supports Dense, Conv2D, DepthwiseConv2D, SeparableConv2D, pooling, BatchNormalization, Add and
+    other
+    merges, Flatten and global pooling (every layer affine in its input gets the epsilon rule;
+    activations pass relevance unchanged). With epsilon -> 0 and zero biases, relevance is conserved
+    from layer to layer: it sums to the target logit. The map is the positive part of the relevance
+    summed over channels, normalised to [0, 1]; `relevance()` returns the signed relevance.
+
+    Args:
+        model: the classifier.
+        epsilon: the stabiliser (> 0 absorbs weak or contradictory relevance).
+        **kwargs: `output`, `batch_size`.
+
+    References: Bach et al., "On Pixel-Wise Explanations for Non-Linear Classifier Decisions by
+    Layer-Wise Relevance Propagation", PLoS ONE 2015, Eq. 58.
+    """
+
+    name = "lrp_epsilon"
+
+    def __init__(self, model, epsilon: float = 1e-2, **kwargs):
+        if not float(epsilon) >= 0.0:
+            raise InputError(f"epsilon: expected a value >= 0, got {epsilon!r}")
+        self.rules = _EpsilonRules(float(epsilon))
+        super().__init__(model, **kwargs)
+        self._relevance = self.compile(lambda x, t: x * self.input_gradients(x, t))
+
+    def relevance(self, images, targets=None):
+        """Signed input relevance (B, H, W, C), as float32 numpy; sums to about the target logit."""
+        return self.run_batched(self._relevance, images, targets)
+
+    def reduce(self, images, gradients):
+        return tf.nn.relu(tf.reduce_sum(images * gradients, axis=-1))

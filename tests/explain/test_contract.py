@@ -1,0 +1,79 @@
+"""One contract every explainer honours: shapes, range, batch sizes, nested models, no side
+effects."""
+
+import numpy as np
+import pytest
+from helpers import classifier, images, weights_of
+
+import cnn_explain_tf as cet
+
+MODELS = {
+    "flat-softmax": lambda: classifier(head="softmax"),
+    "nested-softmax": lambda: classifier(head="softmax", nested=True),
+    "flat-logits": lambda: classifier(head=None),
+}
+_built = {}
+
+
+def model_for(kind):
+    if kind not in _built:
+        _built[kind] = MODELS[kind]()
+    return _built[kind]
+
+
+def build(name, model):
+    options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4}}
+    return cet.explain.get(name)(model, **options.get(name, {}))
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+@pytest.mark.parametrize("name", cet.explain.names())
+def test_every_explainer_honours_the_contract(name, kind):
+    model = model_for(kind)
+    before, outputs_before = weights_of(model), np.array(model(images()))
+    explainer = build(name, model)
+    for batch in (1, 5):
+        maps = explainer(images(batch))
+        assert maps.shape == (batch, 16, 16) and maps.dtype == np.float32
+        assert np.isfinite(maps).all() and maps.min() >= 0.0 and maps.max() <= 1.0
+        assert np.isclose(maps.max(axis=(1, 2)), 1.0).all()  # every map uses the full range
+    assert all(np.array_equal(a, b) for a, b in zip(before, weights_of(model)))
+    assert np.array_equal(outputs_before, np.array(model(images())))
+    assert model.layers[-1].activation.__name__ == ("softmax" if "softmax" in kind else "linear")
+
+
+@pytest.mark.parametrize("name", cet.explain.names())
+def test_targets_select_the_class(name):
+    model = model_for("flat-softmax")
+    explainer = build(name, model)
+    x = images(3)
+    predicted = np.argmax(np.array(model(x)), axis=1)
+    np.testing.assert_allclose(explainer(x), explainer(x, targets=predicted), atol=1e-5)
+    other = (predicted + 1) % 4
+    assert not np.allclose(explainer(x, targets=other), explainer(x, targets=predicted), atol=1e-3)
+
+
+@pytest.mark.parametrize("name", cet.explain.names())
+def test_grayscale_is_broadcast_to_the_models_channels(name):
+    model = model_for("flat-logits")
+    gray = images(2, channels=1)
+    explainer = build(name, model)
+    np.testing.assert_allclose(explainer(gray), explainer(np.repeat(gray, 3, axis=3)), atol=1e-5)
+
+
+def test_nested_and_flat_models_give_the_same_maps():
+    flat, nested = model_for("flat-softmax"), model_for("nested-softmax")
+    nested.set_weights(flat.get_weights())
+    x = images(2)
+    for name in cet.explain.names():
+        np.testing.assert_allclose(build(name, flat)(x), build(name, nested)(x), atol=1e-4,
+                                   err_msg=name)
+
+
+def test_registry_lists_every_method_and_rejects_unknown_names():
+    assert set(cet.explain.names()) == {
+        "saliency", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++",
+        "scorecam", "guided_gradcam", "lrp_epsilon"}
+    assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
+    with pytest.raises(ValueError, match="gradcam, gradcam\\+\\+"):
+        cet.explain.get("gradcamm")

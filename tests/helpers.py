@@ -1,0 +1,61 @@
+"""Tiny synthetic models and images shared by the tests (8x8 to 32x32, fast on CPU)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def images(batch: int = 5, size: int = 16, channels: int = 3, seed: int = 0) -> np.ndarray:
+    """Random float32 images in [0, 1]."""
+    return np.random.default_rng(seed).random((batch, size, size, channels), dtype=np.float32)
+
+
+def conv_base(size: int = 16, channels: int = 3, name: str = "base") -> keras.Model:
+    """A functional conv trunk with ReLU convs, BN, pooling and a residual merge."""
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((size, size, channels))
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.MaxPooling2D(name="pool1")(x)
+    y = keras.layers.Conv2D(6, 3, padding="same", name="conv2")(x)
+    y = keras.layers.ReLU(name="relu2")(y)
+    x = keras.layers.Add(name="add")([x, y])
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv3")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def classifier(size: int = 16, channels: int = 3, classes: int = 4, head: str | None = "softmax",
+               nested: bool = False) -> keras.Model:
+    """conv_base + global pooling + dense head; `nested` wraps the base as a sub-model in a
+    Sequential (the layout of a keras.applications base inside a user's model)."""
+    base = conv_base(size, channels)
+    top = [keras.layers.GlobalAveragePooling2D(name="gap"),
+           keras.layers.Dense(classes, activation=head, name="head")]
+    if nested:
+        model = keras.Sequential([keras.Input((size, size, channels)), base, *top], name="nested")
+    else:
+        x = base.output
+        for layer in top:
+            x = layer(x)
+        model = keras.Model(base.input, x, name="flat")
+    return model
+
+
+def same_resolution_classifier(size: int = 12, channels: int = 3, classes: int = 3,
+                               head: str | None = None) -> keras.Model:
+    """A small all-'same'-padding CNN whose conv maps keep the input resolution (no CAM
+    resizing)."""
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((size, size, channels))
+    x = keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="c1")(inputs)
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="c2")(x)
+    x = keras.layers.Conv2D(7, 3, padding="same", activation="relu", name="c3")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(classes, activation=head, name="head")(x)
+    return keras.Model(inputs, outputs, name="same_res")
+
+
+def weights_of(model: keras.Model) -> list[np.ndarray]:
+    """Copies of every weight, to check that a model was not modified."""
+    return [np.array(w) for w in model.get_weights()]
