@@ -1,0 +1,138 @@
+"""Numbers: our explainers against hand-computed cases and tf-keras-vis on the same model."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import images, same_resolution_classifier
+from tf_keras_vis.gradcam import Gradcam
+from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+from tf_keras_vis.saliency import Saliency
+from tf_keras_vis.scorecam import Scorecam
+from tf_keras_vis.utils.scores import CategoricalScore
+
+import cnn_explain_tf as cet
+
+
+def pearson_per_map(a, b):
+    a = a.reshape(len(a), -1)
+    b = b.reshape(len(b), -1)
+    return np.array([np.corrcoef(x, y)[0, 1] for x, y in zip(a, b)])
+
+
+@pytest.fixture(scope="module")
+def linear_model():
+    return same_resolution_classifier(head=None)
+
+
+@pytest.fixture(scope="module")
+def batch(linear_model):
+    x = images(4, size=12)
+    return x, np.argmax(np.array(linear_model(x)), axis=1)
+
+
+@pytest.mark.parametrize("ours, theirs", [(cet.explain.GradCAM, Gradcam),
+                                          (cet.explain.GradCAMPlusPlus, GradcamPlusPlus)])
+def test_cams_match_tf_keras_vis(linear_model, batch, ours, theirs):
+    x, targets = batch
+    expected = theirs(linear_model)(CategoricalScore(targets.tolist()), x, penultimate_layer="c3")
+    got = ours(linear_model, layer="c3")(x, targets)
+    assert pearson_per_map(got, expected).min() >= 0.99
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+
+
+def test_scorecam_matches_tf_keras_vis(linear_model, batch):
+    x, targets = batch
+    expected = Scorecam(linear_model)(CategoricalScore(targets.tolist()), x, penultimate_layer="c3")
+    got = cet.explain.ScoreCAM(linear_model, layer="c3", batch_size=5)(x, targets)
+    assert pearson_per_map(got, expected).min() >= 0.99
+
+
+def test_saliency_matches_tf_keras_vis(linear_model, batch):
+    x, targets = batch
+    expected = Saliency(linear_model)(CategoricalScore(targets.tolist()), x)
+    got = cet.explain.VanillaGradients(linear_model)(x, targets)
+    assert pearson_per_map(got, expected).min() >= 0.99
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_smoothgrad_matches_tf_keras_vis_and_is_seeded(linear_model, batch):
+    x, targets = batch
+    np.random.seed(0)
+    expected = Saliency(linear_model)(CategoricalScore(targets.tolist()), x, smooth_samples=500,
+                                      smooth_noise=0.2)
+    ours = cet.explain.SmoothGrad(linear_model, num_samples=500, noise_level=0.2, seed=3)
+    got = ours(x, targets)
+    assert pearson_per_map(got, expected).min() >= 0.99
+    np.testing.assert_array_equal(got, ours(x, targets))
+    other_seed = cet.explain.SmoothGrad(linear_model, num_samples=500, noise_level=0.2, seed=4)
+    assert not np.array_equal(got, other_seed(x, targets))
+
+
+def test_gradcam_weights_of_a_hand_made_gradient():
+    gradients = np.zeros((1, 2, 2, 4), np.float32)
+    gradients[0, :, :, 0] = 1.0
+    gradients[0, 0, :, 1] = 1.0
+    gradients[0, 0, 0, 2], gradients[0, 1, 1, 2] = 1.0, 0.5
+    gradients[0, 1, 0, 3] = 0.5
+    weights = cet.explain.gradcam_weights(tf.constant(gradients)).numpy()
+    np.testing.assert_allclose(weights, [[4 / 4, 2 / 4, 1.5 / 4, 0.5 / 4]])
+
+
+def test_gradcam_map_of_a_hand_computed_model():
+    # 1x1 conv, kernel [1, -1], on a 2x2 one-channel image, GAP, dense head V (no biases):
+    # A_k = w_k x, logit_c = sum_k V[k, c] mean(A_k), dS/dA_k = V[k, c] / 4, so
+    # cam = relu(sum_k V[k, c] / 4 * w_k * x).
+    inputs = keras.Input((2, 2, 1))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, name="conv")
+    dense = keras.layers.Dense(2, use_bias=False)
+    model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(conv(inputs))))
+    conv.set_weights([np.array([1.0, -1.0], np.float32).reshape(1, 1, 1, 2)])
+    v = np.array([[2.0, -1.0], [0.5, 3.0]], np.float32)
+    dense.set_weights([v])
+    x = np.array([0.2, 0.9, 0.4, 0.6], np.float32).reshape(1, 2, 2, 1)
+    for target in (0, 1):
+        w = np.array([1.0, -1.0])
+        cam = np.maximum(sum(v[k, target] / 4 * w[k] * x[0, ..., 0] for k in range(2)), 0)
+        expected = (cam - cam.min()) / (cam.max() - cam.min())
+        got = cet.explain.GradCAM(model, layer="conv")(x, target)[0]
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_gradcam_plus_plus_weights_of_a_hand_made_case():
+    activations = np.array([1.0, 2.0, 0.0, 1.0], np.float32).reshape(1, 2, 2, 1)
+    gradients = np.array([1.0, -1.0, 2.0, 0.0], np.float32).reshape(1, 2, 2, 1)
+    total = activations.sum()
+    alphas = gradients**2 / np.where(gradients == 0, 1, 2 * gradients**2 + total * gradients**3)
+    alphas /= alphas.sum()
+    expected = (alphas * np.maximum(gradients, 0)).sum()
+    got = cet.explain.gradcam_plus_plus_weights(tf.constant(activations), tf.constant(gradients))
+    np.testing.assert_allclose(got.numpy(), [[expected]], rtol=1e-6)
+
+
+def two_layer_relu_net(hidden_weights, output_weights):
+    """x (1x1x2) -> 1x1 conv to 3 units + ReLU -> GAP -> dense (no biases)."""
+    inputs = keras.Input((1, 1, 2))
+    hidden = keras.layers.Conv2D(3, 1, use_bias=False, activation="relu")
+    dense = keras.layers.Dense(2, use_bias=False)
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(hidden(inputs))))
+    hidden.set_weights([hidden_weights.reshape(1, 1, 2, 3)])
+    dense.set_weights([output_weights])
+    return model
+
+
+@pytest.mark.parametrize("name", ["guided_backprop", "deconvnet", "saliency"])
+def test_relu_backward_rules_on_a_hand_made_case(name):
+    w1 = np.array([[1.0, -1.0, 0.5], [1.0, 2.0, -1.0]], np.float32)  # (inputs, hidden)
+    w2 = np.array([[1.0, 0.0], [1.0, 0.0], [-2.0, 0.0]], np.float32)  # (hidden, classes)
+    model = two_layer_relu_net(w1, w2)
+    x = np.array([0.3, 0.2], np.float32)
+    pre = x @ w1  # [0.5, 0.1, -0.05]: units 0 and 1 active, unit 2 inactive
+    upstream = w2[:, 0]  # [1, 1, -2]
+    rule = {"guided_backprop": upstream * (pre > 0) * (upstream > 0),
+            "deconvnet": np.maximum(upstream, 0),
+            "saliency": upstream * (pre > 0)}[name]
+    expected = w1 @ rule
+    explainer = cet.explain.get(name)(model)
+    got = explainer.input_gradients(tf.constant(x.reshape(1, 1, 1, 2)), tf.constant([0]))
+    np.testing.assert_allclose(got.numpy().reshape(2), expected, rtol=1e-6)
