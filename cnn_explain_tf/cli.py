@@ -1,0 +1,143 @@
+"""The `cnn-explain` command line: demo, explain, train-classifiers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per job."""
+    from cnn_explain_tf.training import classifiers
+
+    parser = argparse.ArgumentParser(prog="cnn-explain", description="Explain CNN classifiers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="train a small CNN on digits and compare explainers")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="output directory")
+    demo.add_argument("--epochs", type=int, default=3)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress output")
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser("explain", help="explain images with a saved .keras model")
+    run.add_argument("--model", type=Path, required=True, help="a .keras classifier")
+    run.add_argument("--images", type=Path, required=True,
+                     help="an image file, a .npy batch, or a folder of images")
+    run.add_argument("--method", default="gradcam", help="explainer name (see --list-methods)")
+    run.add_argument("--out", type=Path, required=True, help="output directory")
+    run.add_argument("--target", type=int, help="class to explain (default: the predicted one)")
+    run.add_argument("--layer", help="CAM layer name (default: the last conv-like layer)")
+    run.add_argument("--batch-size", type=int, default=32)
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_explain)
+
+    train = commands.add_parser("train-classifiers",
+                                help="train every dataset x architecture pair")
+    classifiers.add_arguments(train)
+    train.set_defaults(handler=classifiers.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cnn-explain` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from cnn_explain_tf.demo import run_demo
+
+    run_demo(args.out, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import keras
+    from tqdm import tqdm
+
+    from cnn_explain_tf import explain, graph, viz
+
+    try:
+        explainer_class = explain.get(args.method)
+        model = keras.models.load_model(args.model, compile=False)
+        names, images = read_images(args.images, graph.input_shape(model))
+        options = {"layer": args.layer} if args.layer else {}
+        explainer = explainer_class(model, batch_size=args.batch_size, **options)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"cnn-explain explain: error: {error}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    for start in tqdm(range(0, len(images), args.batch_size), desc=f"{args.method}",
+                      unit="batch", disable=args.quiet):
+        batch = images[start:start + args.batch_size]
+        for name, image, heat_map in zip(names[start:], batch, explainer(batch, args.target)):
+            stem = args.out / f"{name}_{explainer.name}"
+            viz.save_png(viz.overlay(image, heat_map), stem.with_suffix(".png"))
+            save_npy(heat_map, stem.with_suffix(".npy"))
+    if not args.quiet:
+        print(f"wrote {len(images)} overlays (.png) and maps (.npy) to {args.out}")
+    return 0
+
+
+def save_npy(array, path: Path) -> None:
+    """Writes a numpy array atomically."""
+    import numpy as np
+
+    from cnn_explain_tf.training.artifacts import atomic_path
+
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.save(handle, array)
+
+
+def read_images(source: Path, input_shape: tuple) -> tuple[list[str], np.ndarray]:  # noqa: F821
+    """Reads an image file, a folder of images or a .npy batch as float32 in [0, 1].
+
+    Image files are decoded with OpenCV, converted to the model's channel count and resized to its
+    input size (bilinear); 8-bit images are divided by 255. A .npy file must already hold floats in
+    [0, 1] of shape (B, H, W, C) or (H, W, C).
+
+    Raises:
+        ValueError: a missing path, an empty folder or an unreadable image (named).
+    """
+    import numpy as np
+
+    if source.suffix == ".npy" and source.is_file():
+        array = np.load(source)
+        array = array[None] if array.ndim == 3 else array
+        return [f"{source.stem}_{index}" for index in range(len(array))], array
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"images: expected image files ({', '.join(IMAGE_SUFFIXES)}) in "
+                             f"folder {source}, found none")
+    elif source.is_file():
+        files = [source]
+    else:
+        raise ValueError(f"images: expected an image file, a .npy file or a folder, got {source}")
+    return [p.stem for p in files], np.stack([read_image(p, input_shape) for p in files])
+
+
+def read_image(path: Path, input_shape: tuple) -> np.ndarray:  # noqa: F821
+    """One image file as float32 (H, W, C) in [0, 1] at the model's input size and channels."""
+    import cv2
+    import numpy as np
+
+    height, width, channels = input_shape
+    flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
+    image = cv2.imread(str(path), flag)
+    if image is None:
+        raise ValueError(f"images: could not decode {path} as an image")
+    if channels != 1:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    if height and width and image.shape[:2] != (height, width):
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+    image = image.reshape(image.shape[0], image.shape[1], -1)
+    return image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
