@@ -1,6 +1,7 @@
 """One contract every explainer honours: shapes, range, batch sizes, nested models, no side
 effects."""
 
+import keras
 import numpy as np
 import pytest
 from helpers import classifier, images, weights_of
@@ -77,3 +78,24 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(ValueError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")
+
+
+def test_batches_of_any_size_compile_once():
+    explainer = cet.explain.GradCAM(model_for("flat-logits"), batch_size=4)
+    for batch in (1, 3, 4, 9):
+        explainer(images(batch))
+    assert explainer._step.experimental_get_tracing_count() == 1
+
+
+def test_keras_applications_base_nested_in_a_sequential():
+    base = keras.applications.MobileNet(include_top=False, weights=None, input_shape=(32, 32, 3),
+                                        alpha=0.25)
+    model = keras.Sequential([keras.Input((32, 32, 3)), base,
+                              keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(3, activation="softmax")])
+    assert cet.explain.GradCAM(model).layer.name == "conv_pw_13_relu"
+    assert len(cet.graph.conv_layers(model)) == 27
+    x = images(2, size=32)
+    for name in cet.explain.names():
+        maps = build(name, model)(x)
+        assert maps.shape == (2, 32, 32) and np.isfinite(maps).all(), name
