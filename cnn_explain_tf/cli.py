@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
+# Jobs in library modules: name -> (module with add_arguments(parser) and main(args), help).
+JOBS = {
+    "train-classifiers": ("cnn_explain_tf.training.classifiers",
+                          "train every dataset x architecture pair"),
+}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per job."""
-    from cnn_explain_tf.training import classifiers
-
     parser = argparse.ArgumentParser(prog="cnn-explain", description="Explain CNN classifiers.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -35,10 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_explain)
 
-    train = commands.add_parser("train-classifiers",
-                                help="train every dataset x architecture pair")
-    classifiers.add_arguments(train)
-    train.set_defaults(handler=classifiers.main)
+    for name, (module_name, help_text) in JOBS.items():
+        module = importlib.import_module(module_name)
+        job = commands.add_parser(name, help=help_text)
+        module.add_arguments(job)
+        job.set_defaults(handler=module.main)
     return parser
 
 
