@@ -96,6 +96,6 @@ def test_keras_applications_base_nested_in_a_sequential():
     assert cet.explain.GradCAM(model).layer.name == "conv_pw_13_relu"
     assert len(cet.graph.conv_layers(model)) == 27
     x = images(2, size=32)
-    for name in cet.explain.names():
+    for name in ["gradcam", "guided_backprop", "lrp_epsilon"]:  # ReLU6 rules, depthwise, BN
         maps = build(name, model)(x)
         assert maps.shape == (2, 32, 32) and np.isfinite(maps).all(), name

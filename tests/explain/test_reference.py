@@ -80,20 +80,21 @@ def test_gradcam_weights_of_a_hand_made_gradient():
 
 
 def test_gradcam_map_of_a_hand_computed_model():
-    # 1x1 conv, kernel [1, -1], on a 2x2 one-channel image, GAP, dense head V (no biases):
-    # A_k = w_k x, logit_c = sum_k V[k, c] mean(A_k), dS/dA_k = V[k, c] / 4, so
-    # cam = relu(sum_k V[k, c] / 4 * w_k * x).
-    inputs = keras.Input((2, 2, 1))
+    # 1x1 conv W (2 -> 2 channels) on a 2x2 image, GAP, dense head V, no biases:
+    # A = x W per pixel, logit_c = sum_k V[k, c] mean(A_k), dS/dA_k = V[k, c] / 4, so
+    # cam_c = relu(A V[:, c] / 4), then min-max normalised.
+    inputs = keras.Input((2, 2, 2))
     conv = keras.layers.Conv2D(2, 1, use_bias=False, name="conv")
     dense = keras.layers.Dense(2, use_bias=False)
     model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(conv(inputs))))
-    conv.set_weights([np.array([1.0, -1.0], np.float32).reshape(1, 1, 1, 2)])
+    w = np.array([[1.0, -1.0], [0.5, 2.0]], np.float32)
     v = np.array([[2.0, -1.0], [0.5, 3.0]], np.float32)
+    conv.set_weights([w.reshape(1, 1, 2, 2)])
     dense.set_weights([v])
-    x = np.array([0.2, 0.9, 0.4, 0.6], np.float32).reshape(1, 2, 2, 1)
+    x = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5], [0.1, 0.3]], np.float32).reshape(1, 2, 2, 2)
     for target in (0, 1):
-        w = np.array([1.0, -1.0])
-        cam = np.maximum(sum(v[k, target] / 4 * w[k] * x[0, ..., 0] for k in range(2)), 0)
+        cam = np.maximum(x[0] @ w @ v[:, target] / 4, 0)
+        assert cam.max() > cam.min()
         expected = (cam - cam.min()) / (cam.max() - cam.min())
         got = cet.explain.GradCAM(model, layer="conv")(x, target)[0]
         np.testing.assert_allclose(got, expected, atol=1e-6)
