@@ -1,0 +1,289 @@
+"""SFT layers, the CGMA condition network, LSFT/GSFT generators and the discriminator."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+from keras import layers, ops
+
+from cnn_explain_tf.validation import InputError, check_positive_int
+
+__all__ = ["GENERATOR_SIZES", "ConditionNetwork", "GeneratorSize", "SFTLayer",
+           "build_discriminator", "build_gsft_generator", "build_lsft_generator",
+           "sft_blocks", "sft_modulation"]
+
+def sft_modulation(features, gamma, beta):
+    """Spatial feature transform: features * (1 + gamma) + beta, element-wise.
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Eq. 5-6;
+    Wang et al., "Recovering Realistic Texture ... Spatial Feature Transform", CVPR 2018, Eq. 2.
+    """
+    return features * (1.0 + gamma) + beta
+
+
+@keras.saving.register_keras_serializable(package="cnn_explain_tf")
+class SFTLayer(layers.Layer):
+    """Modulates features by a condition map: two 1x1-conv branches give (gamma, beta).
+
+    Called on `[features (B,H,W,filters), condition (B,H,W,c)]`; returns features * (1 + gamma)
+    + beta, with gamma and beta each from conv1x1(hidden) -> LeakyReLU(0.1) -> conv1x1(filters).
+
+    Args:
+        filters: channels of the modulated features.
+        hidden_filters: channels of the branches' hidden 1x1 conv.
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Eq. 5-6.
+    """
+
+    def __init__(self, filters: int, hidden_filters: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = check_positive_int("filters", filters)
+        self.hidden_filters = check_positive_int("hidden_filters", hidden_filters)
+        self.gamma_branch = [layers.Conv2D(hidden_filters, 1, name="gamma_hidden"),
+                             layers.Conv2D(filters, 1, name="gamma")]
+        self.beta_branch = [layers.Conv2D(hidden_filters, 1, name="beta_hidden"),
+                            layers.Conv2D(filters, 1, name="beta")]
+
+    def build(self, input_shape):
+        features_shape, condition_shape = input_shape
+        if features_shape[-1] != self.filters:
+            raise InputError(f"features: expected {self.filters} channels for SFT layer "
+                             f"'{self.name}', got shape {tuple(features_shape)}")
+        for hidden, output in (self.gamma_branch, self.beta_branch):
+            hidden.build(condition_shape)
+            output.build((*condition_shape[:-1], self.hidden_filters))
+
+    def modulation(self, condition):
+        """(gamma, beta) of a condition map, each (B, H, W, filters)."""
+        return tuple(output(ops.leaky_relu(hidden(condition), 0.1))
+                     for hidden, output in (self.gamma_branch, self.beta_branch))
+
+    def call(self, inputs):
+        features, condition = inputs
+        gamma, beta = self.modulation(condition)
+        return sft_modulation(features, gamma, beta)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "filters": self.filters,
+                "hidden_filters": self.hidden_filters}
+
+
+@keras.saving.register_keras_serializable(package="cnn_explain_tf")
+class ConditionNetwork(layers.Layer):
+    """Turns CGMA maps into SFT conditions: conv 4x4 -> three 1x1 convs -> conv 3x3.
+
+    The first four convs have `filters` channels and LeakyReLU(0.1); the last has
+    `output_filters`. All keep the resolution ('same' padding). With `per_map=True` the network is
+    shared across the k input maps: each map (B,H,W,1) is processed on its own (folded into the
+    batch, one call for all k) and a list of k conditions (B,H,W,output_filters) is returned;
+    otherwise the k maps form one global condition.
+
+    Args:
+        filters: channels of the hidden convs (128 in the paper).
+        output_filters: channels of the condition (32 in the paper).
+        per_map: one condition per input map (LSFT) instead of one for all (GSFT).
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Sec. 3.2.
+    """
+
+    def __init__(self, filters: int = 128, output_filters: int = 32, per_map: bool = False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters = check_positive_int("filters", filters)
+        self.output_filters = check_positive_int("output_filters", output_filters)
+        self.per_map = bool(per_map)
+        self.convs = [layers.Conv2D(filters, 4, padding="same", name="conv4x4"),
+                      *(layers.Conv2D(filters, 1, name=f"conv1x1_{i}") for i in range(1, 4)),
+                      layers.Conv2D(output_filters, 3, padding="same", name="conv3x3")]
+
+    def build(self, input_shape):
+        shape = (*input_shape[:-1], 1 if self.per_map else input_shape[-1])
+        for conv in self.convs:
+            conv.build(shape)
+            shape = (*shape[:-1], conv.filters)
+
+    def call(self, maps):
+        if not self.per_map:
+            return self._network(maps)
+        count = maps.shape[-1]
+        height, width = ops.shape(maps)[1], ops.shape(maps)[2]
+        folded = ops.reshape(ops.transpose(maps, (0, 3, 1, 2)), (-1, height, width, 1))
+        conditions = ops.reshape(self._network(folded),
+                                 (-1, count, height, width, self.output_filters))
+        return [conditions[:, index] for index in range(count)]
+
+    def _network(self, x):
+        for conv in self.convs[:-1]:
+            x = ops.leaky_relu(conv(x), 0.1)
+        return self.convs[-1](x)
+
+    def compute_output_shape(self, input_shape):
+        shape = (*input_shape[:-1], self.output_filters)
+        return [shape] * input_shape[-1] if self.per_map else shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "filters": self.filters,
+                "output_filters": self.output_filters, "per_map": self.per_map}
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorSize:
+    """Widths and depth of an SFT generator.
+
+    Attributes:
+        channels: feature channels of the trunk.
+        num_blocks: residual blocks in the trunk, SFT blocks included.
+        condition_filters: hidden channels of the condition network.
+        condition_channels: channels of each condition map.
+    """
+
+    channels: int
+    num_blocks: int
+    condition_filters: int
+    condition_channels: int
+
+
+GENERATOR_SIZES = {
+    "paper": GeneratorSize(channels=64, num_blocks=16, condition_filters=128,
+                           condition_channels=32),
+    "quick": GeneratorSize(channels=32, num_blocks=10, condition_filters=32,
+                           condition_channels=16),
+}
+
+
+def sft_blocks(num_blocks: int, num_sft: int) -> list[int]:
+    """Trunk positions of the SFT blocks: spread evenly, the first block is always one.
+
+    For 16 blocks and 8 SFT blocks: [0, 2, 4, ..., 14] (SFT and plain blocks alternate).
+    """
+    if num_sft > num_blocks:
+        raise InputError(f"size.num_blocks: expected at least {num_sft} blocks to hold "
+                         f"{num_sft} SFT blocks, got {num_blocks}")
+    return [index * num_blocks // num_sft for index in range(num_sft)]
+
+
+def build_lsft_generator(image_shape=(64, 64, 3), num_conditions: int = 8,
+                         size: str | GeneratorSize = "paper") -> keras.Model:
+    """Local SFT generator: CGMA j conditions the j-th SFT block (CNN order).
+
+    Each CGMA passes through one shared `ConditionNetwork` on its own; the k conditions modulate
+    the k SFT blocks of the trunk in order, interleaved with plain residual blocks.
+
+    Args:
+        image_shape: (H, W, C) of the input image; the CGMAs are (H, W, num_conditions).
+        num_conditions: k, the number of CGMAs.
+        size: "paper", "quick" or a `GeneratorSize`.
+
+    Returns:
+        A functional model `[image, cgma] -> heat map (B, H, W, 1)` in [0, 1].
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Sec. 3.2.
+    """
+    return _build_generator("lsft", image_shape, num_conditions, size)
+
+
+def build_gsft_generator(image_shape=(64, 64, 3), num_conditions: int = 8,
+                         size: str | GeneratorSize = "paper") -> keras.Model:
+    """Global SFT generator: the k stacked CGMAs form one condition that feeds every SFT block.
+
+    Same trunk as `build_lsft_generator` (k SFT blocks among `size.num_blocks`).
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Sec. 3.2.
+    """
+    return _build_generator("gsft", image_shape, num_conditions, size)
+
+
+def _build_generator(variant: str, image_shape, num_conditions: int, size) -> keras.Model:
+    size = _generator_size(size)
+    height, width, channels = _check_image_shape(image_shape)
+    k = check_positive_int("num_conditions", num_conditions)
+    positions = sft_blocks(size.num_blocks, k)
+    image = keras.Input((height, width, channels), name="image")
+    cgma = keras.Input((height, width, k), name="cgma")
+    network = ConditionNetwork(size.condition_filters, size.condition_channels,
+                               per_map=variant == "lsft", name="condition_network")
+    conditions = network(cgma) if variant == "lsft" else [network(cgma)] * k
+    head = layers.Conv2D(size.channels, 3, padding="same", name="head")(image)
+    x = head
+    for block in range(size.num_blocks):
+        if block in positions:
+            index = positions.index(block)
+            x = _sft_block(x, conditions[index], size.channels, f"sft_block{index + 1}")
+        else:
+            x = _residual_block(x, size.channels, f"res_block{block + 1}")
+    x = layers.Conv2D(size.channels, 3, padding="same", name="trunk_out")(x)
+    x = layers.Add(name="global_skip")([head, x])
+    x = layers.Conv2D(size.channels, 3, padding="same", activation="relu", name="tail")(x)
+    heat = layers.Conv2D(1, 3, padding="same", activation="sigmoid", dtype="float32",
+                         name="heat_map")(x)
+    return keras.Model([image, cgma], heat, name=f"{variant}_generator")
+
+
+def _sft_block(x, condition, channels: int, name: str):
+    """SFT -> conv -> ReLU -> conv, plus the block's skip."""
+    y = SFTLayer(channels, name=f"{name}_sft")([x, condition])
+    y = layers.Conv2D(channels, 3, padding="same", activation="relu", name=f"{name}_conv1")(y)
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv2")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def _residual_block(x, channels: int, name: str):
+    """Three 3x3 convs (ReLU between them) plus a skip."""
+    y = x
+    for index in (1, 2):
+        y = layers.Conv2D(channels, 3, padding="same", activation="relu",
+                          name=f"{name}_conv{index}")(y)
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv3")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def build_discriminator(image_shape=(64, 64, 3), filters: int = 64,
+                        num_downsamples: int = 3) -> keras.Model:
+    """Conditional PatchGAN discriminator: (image, heat map) -> real/fake logits per patch.
+
+    The image and the heat map are concatenated, then `num_downsamples` strided 4x4 convs
+    (doubling `filters`, LeakyReLU(0.2)) and a 4x4 conv give one float32 logit per patch.
+
+    Args:
+        image_shape: (H, W, C) of the conditioning image.
+        filters: channels of the first conv.
+        num_downsamples: strided convs; each halves the resolution.
+
+    Returns:
+        A functional model `[image, heat_map (B,H,W,1)] -> logits (B, h, w, 1)`.
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Sec. 3.3;
+    Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017.
+    """
+    height, width, channels = _check_image_shape(image_shape)
+    filters = check_positive_int("filters", filters)
+    num_downsamples = check_positive_int("num_downsamples", num_downsamples)
+    image = keras.Input((height, width, channels), name="image")
+    heat = keras.Input((height, width, 1), name="heat_map")
+    x = layers.Concatenate(name="pair")([image, heat])
+    for index in range(num_downsamples):
+        x = layers.Conv2D(filters * 2 ** index, 4, strides=2, padding="same",
+                          name=f"down{index + 1}")(x)
+        x = layers.LeakyReLU(0.2, name=f"down{index + 1}_lrelu")(x)
+    logits = layers.Conv2D(1, 4, padding="same", dtype="float32", name="logits")(x)
+    return keras.Model([image, heat], logits, name="discriminator")
+
+
+def _generator_size(size) -> GeneratorSize:
+    if isinstance(size, GeneratorSize):
+        return size
+    if size not in GENERATOR_SIZES:
+        raise InputError(f"size: expected one of {list(GENERATOR_SIZES)} or a GeneratorSize, "
+                         f"got {size!r}")
+    return GENERATOR_SIZES[size]
+
+
+def _check_image_shape(image_shape) -> tuple[int, int, int]:
+    shape = tuple(image_shape)
+    if len(shape) != 3 or not all(isinstance(v, int) and v > 0 for v in shape):
+        raise InputError(f"image_shape: expected (H, W, C) positive ints, got {image_shape!r}")
+    return shape
