@@ -1,3 +1,13 @@
 """Keras model builders: classifier zoo, SFT layers and generators, discriminator, PV decoder."""
 
-__all__: list[str] = []
+from cnn_explain_tf.models.sft import (
+    ConditionNetwork,
+    GeneratorSize,
+    SFTLayer,
+    build_discriminator,
+    build_gsft_generator,
+    build_lsft_generator,
+)
+
+__all__: list[str] = ["ConditionNetwork", "GeneratorSize", "SFTLayer", "build_discriminator",
+                      "build_gsft_generator", "build_lsft_generator"]
