@@ -11,6 +11,8 @@ from pathlib import Path
 JOBS = {
     "train-classifiers": ("cnn_explain_tf.training.classifiers",
                           "train every dataset x architecture pair"),
+    "build-cgma": ("cnn_explain_tf.cgma_shards",
+                   "write sharded CGMA datasets (image, CGMAs, Grad-CAM) of trained classifiers"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
