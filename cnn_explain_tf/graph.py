@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass, field
 
 import keras
@@ -223,8 +224,18 @@ def input_shape(model) -> tuple:
     return tuple(shape[1:])
 
 
+_LAYER_LISTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def list_layers(model) -> list[LayerInfo]:
-    """Leaf layers in execution (CNN) order, entering nested models, found by a graph-mode trace."""
+    """Leaf layers in execution (CNN) order, entering nested models, found by a graph-mode trace
+    (cached per model: tracing a large network takes seconds)."""
+    if model not in _LAYER_LISTS:
+        _LAYER_LISTS[model] = _trace_layers(model)
+    return _LAYER_LISTS[model]
+
+
+def _trace_layers(model) -> list[LayerInfo]:
     shape = tuple(32 if size is None else size for size in input_shape(model))
     seen = []
     trace = tf.function(lambda x: seen.extend(run(model, x, linearize=False, record=True)[2]))

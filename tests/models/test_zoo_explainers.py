@@ -1,0 +1,44 @@
+"""Every zoo architecture works with the explainers: conv layers found inside the nested base."""
+
+import keras
+import numpy as np
+import pytest
+from helpers import images
+
+import cnn_explain_tf as cet
+from cnn_explain_tf.models import zoo
+
+LITE = ["vgg_lite", "resnet_lite", "mobilenet_lite"]
+APPLICATIONS = [arch for arch in zoo.list_archs() if arch not in LITE]
+OPTIONS = {"smoothgrad": {"num_samples": 2}, "scorecam": {"max_channels": 4}}
+
+
+def check_maps(model, names, size):
+    x = images(2, size=size, channels=1)
+    for name in names:
+        maps = cet.explain.get(name)(model, **OPTIONS.get(name, {}))(x)
+        assert maps.shape == (2, size, size) and np.isfinite(maps).all(), name
+        assert maps.min() >= 0 and maps.max() <= 1, name
+
+
+@pytest.mark.parametrize("arch", LITE)
+def test_lite_nets_work_with_every_explainer(arch):
+    model = zoo.build(arch, (16, 16, 1), 3)
+    assert len(cet.graph.conv_layers(model)) >= 8
+    check_maps(model, cet.explain.names(), 16)
+    assert cet.cgma.compute_cgma(model, images(1, channels=1), k=8).shape == (1, 16, 16, 8)
+
+
+@pytest.mark.parametrize("arch", APPLICATIONS)
+def test_applications_find_their_conv_layers_and_explain(arch):
+    model = zoo.build(arch, (16, 16, 1), 3)
+    convs = cet.graph.conv_layers(model)
+    base = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    assert len(convs) >= 13 and all(base.get_layer(info.name) is info.layer for info in convs)
+    check_maps(model, ["gradcam"], 16)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", APPLICATIONS)
+def test_applications_work_with_every_explainer(arch):
+    check_maps(zoo.build(arch, (16, 16, 1), 3), cet.explain.names(), 16)
