@@ -1,0 +1,73 @@
+"""Artifacts on disk: atomic writes of models and JSON side-cars, config hashes, versions."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["atomic_path", "config_hash", "library_versions", "read_json", "save_model",
+           "write_json"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yields a temporary path beside `path` (same suffix) that replaces `path` when the block ends.
+
+    If the block raises (or the process is interrupted), the temporary file is removed and `path` is
+    untouched, so readers never see a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                    dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def save_model(model: keras.Model, path: str | os.PathLike) -> None:
+    """Saves `model` in the `.keras` format at `path` atomically."""
+    with atomic_path(path) as temporary:
+        model.save(temporary)
+
+
+def write_json(data: Mapping, path: str | os.PathLike) -> None:
+    """Writes `data` as indented JSON at `path` atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> dict | None:
+    """Reads a JSON object; None when the file is missing or not valid JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def config_hash(config: Mapping) -> str:
+    """Stable short hash of a JSON-serialisable config (key order does not matter)."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape a trained artifact."""
+    from cnn_explain_tf import __version__
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "cnn_explain_tf": __version__}

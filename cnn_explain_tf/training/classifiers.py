@@ -1,0 +1,369 @@
+"""Trains zoo classifiers on every dataset x architecture pair; saves each with a JSON side-car."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from cnn_explain_tf import data
+from cnn_explain_tf.models import zoo
+from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
+
+__all__ = ["PRESETS", "PairResult", "TrainConfig", "add_arguments", "default_archs",
+           "default_datasets", "fit_classifier", "format_table", "main", "make_optimizer",
+           "train_classifiers"]
+
+LITE_ARCHS = ("vgg_lite", "resnet_lite", "mobilenet_lite")
+PAPER_ARCHS = ("vgg16", "resnet50", "mobilenet")
+OPTIMIZERS = ("paper", "adam", "sgd")
+SCHEDULES = ("constant", "cosine")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Training recipe shared by every pair of a run; part of each pair's config hash.
+
+    Attributes:
+        epochs: passes over the training split.
+        batch_size: global batch size (split across replicas).
+        image_size: (H, W) the images are resized to; None keeps the dataset's size (the zoo
+            upsamples inside the model when an architecture needs more).
+        optimizer: "paper" (SGD for VGG families, Adam for the others), "adam" or "sgd".
+        learning_rate: None for the optimizer's default (Adam 1e-3, SGD 1e-2 with momentum 0.9).
+        schedule: "constant" or "cosine" (decays the learning rate to 0 over the run, which also
+            lets batch-norm statistics settle in short runs).
+        transfer: start keras.applications bases from ImageNet weights when they can be fetched.
+        max_examples: cap on the examples taken from each split; None takes all.
+    """
+
+    epochs: int
+    batch_size: int = 64
+    image_size: tuple[int, int] | None = None
+    optimizer: str = "paper"
+    learning_rate: float | None = None
+    schedule: str = "constant"
+    transfer: bool = False
+    max_examples: int | None = None
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "max_examples"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        for name, valid in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
+            if getattr(self, name) not in valid:
+                raise ValueError(f"{name}: expected one of {list(valid)}, "
+                                 f"got {getattr(self, name)!r}")
+
+
+PRESETS: dict[str, TrainConfig] = {
+    "quick": TrainConfig(epochs=3, batch_size=64, image_size=(32, 32), optimizer="adam",
+                         learning_rate=1e-2, schedule="cosine"),
+    "paper": TrainConfig(epochs=20, batch_size=32, optimizer="paper", transfer=True),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PairResult:
+    """Outcome of one dataset x arch pair: "trained" or "skipped" (resumed from a matching run)."""
+
+    dataset: str
+    arch: str
+    status: str
+    epochs: int
+    test_accuracy: float
+    seconds: float
+    path: Path
+
+
+def default_datasets() -> list[str]:
+    """The embedded datasets with similar semantics (the glyph sets), as in the paper."""
+    return [name for name in data.list_datasets() if data.info(name).semantics == "similar"]
+
+
+def default_archs(preset: str) -> list[str]:
+    """The lite nets for "quick", the paper's VGG16, ResNet50 and MobileNet for "paper"."""
+    return list(LITE_ARCHS if preset == "quick" else PAPER_ARCHS)
+
+
+def make_optimizer(arch: str, config: TrainConfig,
+                   steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The recipe's optimizer; "paper" means SGD for VGG families and Adam otherwise.
+
+    Args:
+        arch: the zoo architecture being trained.
+        config: the recipe (optimizer, learning rate, schedule, epochs).
+        steps_per_epoch: training batches per epoch, for the cosine schedule's length.
+    """
+    name = config.optimizer
+    if name == "paper":
+        name = "sgd" if arch.startswith("vgg") else "adam"
+    rate = config.learning_rate or (1e-3 if name == "adam" else 1e-2)
+    if config.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, config.epochs * steps_per_epoch)
+    if name == "adam":
+        return keras.optimizers.Adam(rate)
+    return keras.optimizers.SGD(rate, momentum=0.9)
+
+
+def fit_classifier(model: keras.Model, train_data: tf.data.Dataset, test_data: tf.data.Dataset,
+                   optimizer: keras.optimizers.Optimizer, epochs: int, verbose: int = 1,
+                   description: str | None = None) -> dict[str, float]:
+    """Compiles `model` (sparse cross-entropy on its softmax), fits it and evaluates it.
+
+    Call inside the strategy's `scope()` when the model was built under one.
+
+    Args:
+        model: a classifier with softmax outputs, such as `zoo.build(...)`.
+        train_data, test_data: batched `(image, label)` datasets.
+        optimizer: a fresh optimizer (see `make_optimizer`).
+        epochs: passes over `train_data`.
+        verbose: 0 silences, 1 shows a progress bar over all training steps.
+        description: label of the progress bar; defaults to the model's name.
+
+    Returns:
+        {"train_accuracy", "test_accuracy", "test_loss"} as floats.
+    """
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    bar = _ProgressBar(description or model.name, epochs, _num_batches(train_data))
+    callbacks = [bar] if verbose else []
+    # shuffle=False: Keras cannot shuffle a tf.data.Dataset; the input pipeline does it.
+    history = model.fit(train_data, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
+    test_loss, test_accuracy = model.evaluate(test_data, verbose=0)
+    return {"train_accuracy": float(history.history["accuracy"][-1]),
+            "test_accuracy": float(test_accuracy), "test_loss": float(test_loss)}
+
+
+def train_classifiers(out_dir: str | Path, datasets: Sequence[str] | None = None,
+                      archs: Sequence[str] | None = None, preset: str = "quick", *,
+                      config: TrainConfig | None = None, mixed_precision: bool = False,
+                      strategy: str = "default", resume: bool = False, seed: int = 0,
+                      verbose: int = 1) -> list[PairResult]:
+    """Trains and saves a classifier for every dataset x arch pair.
+
+    Each pair is saved as `out_dir/<dataset>__<arch>.keras` with `<dataset>__<arch>.json` beside it
+    (dataset, arch, input shape, classes, epochs, accuracies, seed, config and its hash, library
+    versions). Both are written to temporary names and renamed, so an interrupted run leaves no
+    half-written model. Every name and size is checked before any training starts.
+
+    Args:
+        out_dir: output directory (created if needed).
+        datasets: `cnn_explain_tf.data` names; None for `default_datasets()`.
+        archs: `zoo.list_archs()` names; None for `default_archs(preset)`.
+        preset: "quick" (lite nets, a few epochs on CPU) or "paper" (the paper's recipe).
+        config: overrides the preset's `TrainConfig`.
+        mixed_precision: train under mixed_float16 (GPU) or mixed_bfloat16 (CPU).
+        strategy: "default", "mirrored" or "multiworker" (see `get_strategy`); with "multiworker"
+            only the chief writes files, and `resume` needs `out_dir` on a shared filesystem.
+        resume: skip pairs whose saved JSON has the same config hash; a changed config retrains.
+        seed: seeds weight init and shuffling; same seed, same model on the CPU.
+        verbose: 0 silences; 1 shows a progress bar per pair and a summary table.
+
+    Returns:
+        One `PairResult` per pair, in dataset-major order.
+
+    Raises:
+        ValueError: unknown preset, dataset, arch or strategy, or an image size an arch refuses.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset: expected one of {list(PRESETS)}, got {preset!r}")
+    distribution = get_strategy(strategy)
+    config = config or PRESETS[preset]
+    infos = [data.info(name) for name in datasets or default_datasets()]
+    archs = list(archs or default_archs(preset))
+    for info in infos:
+        for arch in archs:
+            zoo.check_input_shape(arch, _input_shape(info, config), _weights_to_try(arch, config))
+    trainer = _PairTrainer(Path(out_dir), config, distribution, mixed_precision, seed, verbose)
+    results = [trainer.run(info, arch, resume) for info in infos for arch in archs]
+    if verbose:
+        print(format_table(results))
+    return results
+
+
+def format_table(results: Sequence[PairResult]) -> str:
+    """A plain-text summary table of pair results with a total time row."""
+    rows = [f"{'dataset':<16} {'arch':<16} {'status':<8} {'epochs':>6} {'test acc':>8} "
+            f"{'seconds':>8}"]
+    rows += [f"{r.dataset:<16} {r.arch:<16} {r.status:<8} {r.epochs:>6} {r.test_accuracy:>8.4f} "
+             f"{r.seconds:>8.1f}" for r in results]
+    rows.append(f"{'total':<59} {sum(r.seconds for r in results):>8.1f}")
+    return "\n".join(rows)
+
+
+class _PairTrainer:
+    """Trains and saves, or resumes, single pairs under one strategy, precision and seed."""
+
+    def __init__(self, out_dir: Path, config: TrainConfig, distribution: tf.distribute.Strategy,
+                 mixed: bool, seed: int, verbose: int):
+        self.out_dir, self.config, self.distribution = out_dir, config, distribution
+        self.mixed, self.seed, self.verbose = mixed, seed, verbose
+
+    def run(self, info: data.DatasetInfo, arch: str, resume: bool) -> PairResult:
+        start = time.perf_counter()
+        model_path = self.out_dir / f"{info.name}__{arch}.keras"
+        with precision.mixed_precision(self.mixed) as policy:
+            pair_config = {"dataset": info.name, "arch": arch, "seed": self.seed,
+                           "dtype_policy": policy, **dataclasses.asdict(self.config)}
+            digest = artifacts.config_hash(pair_config)
+            saved = self._reusable_run(model_path, digest) if resume else None
+            if saved:
+                return PairResult(info.name, arch, "skipped", saved["epochs"],
+                                  saved["test_accuracy"], time.perf_counter() - start, model_path)
+            model, metrics, weights = self._train(info, arch)
+        meta = {**pair_config, **metrics, "config_hash": digest, "weights_used": weights,
+                "input_shape": list(_input_shape(info, self.config)),
+                "num_classes": info.num_classes, "class_names": list(info.class_names),
+                "strategy": type(self.distribution).__name__,
+                "replicas": self.distribution.num_replicas_in_sync,
+                "seconds": time.perf_counter() - start, "versions": artifacts.library_versions()}
+        if is_chief(self.distribution):
+            _save(model, meta, model_path)
+        return PairResult(info.name, arch, "trained", self.config.epochs,
+                          metrics["test_accuracy"], meta["seconds"], model_path)
+
+    def _reusable_run(self, model_path: Path, digest: str) -> dict | None:
+        """The saved JSON if it holds a finished run of this exact config, else None."""
+        saved = artifacts.read_json(model_path.with_suffix(".json"))
+        if not saved:
+            return None
+        if saved.get("config_hash") == digest and model_path.exists():
+            return saved
+        if self.verbose:
+            reason = ("its model file is missing" if saved.get("config_hash") == digest else
+                      f"config changed (hash {saved.get('config_hash')} -> {digest})")
+            print(f"{model_path.stem}: {reason}; retraining")
+        return None
+
+    def _train(self, info: data.DatasetInfo, arch: str):
+        keras.utils.set_random_seed(self.seed)
+        train = _pipeline(info.name, "train", self.config, self.seed)
+        test = _pipeline(info.name, "test", self.config, self.seed)
+        with self.distribution.scope():
+            model, weights = _build(arch, _input_shape(info, self.config), info.num_classes,
+                                    self.config)
+            optimizer = make_optimizer(arch, self.config, _num_batches(train))
+            metrics = fit_classifier(model, train, test, optimizer, self.config.epochs,
+                                     self.verbose, f"{info.name}/{arch}")
+        return model, metrics, weights
+
+
+def _save(model: keras.Model, meta: dict, model_path: Path) -> None:
+    """Writes the model, then its JSON; a stale JSON is removed first.
+
+    Until the new JSON is written, no JSON vouches for the pair, so `resume` retrains it.
+    """
+    json_path = model_path.with_suffix(".json")
+    json_path.unlink(missing_ok=True)
+    artifacts.save_model(model, model_path)
+    artifacts.write_json(meta, json_path)
+
+
+def _weights_to_try(arch: str, config: TrainConfig) -> str | None:
+    return "imagenet" if config.transfer and arch not in LITE_ARCHS else None
+
+
+def _build(arch: str, input_shape: tuple, num_classes: int, config: TrainConfig):
+    """The zoo model, from ImageNet weights if asked and fetchable; returns (model, weights)."""
+    weights = _weights_to_try(arch, config)
+    if weights:
+        try:
+            return zoo.build(arch, input_shape, num_classes, weights=weights), weights
+        except Exception as error:  # keras.utils.get_file raises a bare Exception when offline
+            warnings.warn(f"{arch}: ImageNet weights unavailable ({error}); training from scratch",
+                          stacklevel=2)
+    return zoo.build(arch, input_shape, num_classes), None
+
+
+def _input_shape(info: data.DatasetInfo, config: TrainConfig) -> tuple[int, int, int]:
+    height, width, channels = info.image_shape
+    return (*config.image_size, channels) if config.image_size else (height, width, channels)
+
+
+def _pipeline(dataset: str, split: str, config: TrainConfig, seed: int) -> tf.data.Dataset:
+    """Batched (image, label) data: capped, shuffled each epoch (train only), prefetched."""
+    images = data.load(dataset, split=split, image_size=config.image_size, seed=seed, shuffle=False)
+    if config.max_examples:
+        images = images.take(config.max_examples)
+    if split == "train":
+        images = images.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return images.batch(config.batch_size).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def _num_batches(dataset: tf.data.Dataset) -> int:
+    """Batches in one pass; counted by iterating when tf.data cannot tell."""
+    count = int(dataset.cardinality())
+    return count if count >= 0 else int(dataset.reduce(0, lambda total, _: total + 1))
+
+
+class _ProgressBar(keras.callbacks.Callback):
+    """One tqdm bar over all training steps of a fit, with loss and accuracy after each epoch."""
+
+    def __init__(self, description: str, epochs: int, steps_per_epoch: int):
+        super().__init__()
+        self.description, self.epochs = description, epochs
+        self.total = epochs * steps_per_epoch
+
+    def on_train_begin(self, logs=None):
+        self.bar = tqdm(total=self.total, desc=self.description, unit="step", leave=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{logs.get('loss', 0):.3f}",
+                             acc=f"{logs.get('accuracy', 0):.3f}")
+
+    def on_train_end(self, logs=None):
+        self.bar.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Adds the `train-classifiers` options to `parser` (shared by the CLI and training/)."""
+    parser.add_argument("--datasets", nargs="+", metavar="NAME",
+                        help="cnn_explain_tf.data names (default: the similar-semantics sets)")
+    parser.add_argument("--archs", nargs="+", metavar="ARCH",
+                        help=f"zoo architectures, any of {zoo.list_archs()} (default: the lite "
+                             "nets for quick, vgg16 resnet50 mobilenet for paper)")
+    parser.add_argument("--preset", choices=list(PRESETS), default="quick")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
+                        help="override the preset's image size")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_float16 on GPU, mixed_bfloat16 on CPU")
+    parser.add_argument("--strategy", choices=list(STRATEGIES), default="default")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip pairs already trained with the same config")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs `train_classifiers` from parsed `add_arguments` options; returns the exit status."""
+    overrides = {"epochs": args.epochs, "image_size": tuple(args.image_size or ()) or None}
+    try:
+        config = dataclasses.replace(PRESETS[args.preset], **{
+            key: value for key, value in overrides.items() if value is not None})
+        train_classifiers(args.out, args.datasets, args.archs, args.preset, config=config,
+                          mixed_precision=args.mixed_precision, strategy=args.strategy,
+                          resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1)
+    except ValueError as error:
+        print(f"train-classifiers: error: {error}", file=sys.stderr)
+        return 2
+    return 0
