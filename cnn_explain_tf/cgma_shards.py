@@ -242,7 +242,8 @@ def load_cgma_shards(root: str | Path, split: str = "train", pairs: Sequence[str
     """Reads CGMA shards as a `tf.data.Dataset` of (image, cgma, target) float32 in [0, 1].
 
     Shapes: image (H, W, C), cgma (H, W, k), target (H, W, 1). Only shards whose JSON side-car
-    exists are read (a worker still writing has none yet).
+    exists are read (a worker still writing has none yet); the side-cars' counts give the
+    dataset its cardinality.
 
     Args:
         root: the `build-cgma` output directory.
@@ -258,11 +259,14 @@ def load_cgma_shards(root: str | Path, split: str = "train", pairs: Sequence[str
     if split not in SPLITS:
         raise InputError(f"split: expected one of {list(SPLITS)}, got {split!r}")
     manifests = read_manifests(root, pairs)
-    files = [str(p.with_suffix(".tfrecord")) for m in manifests
-             for p in sorted((Path(root) / m["pair"]).glob(f"{split}-*.json"))]
-    if not files:
+    side_cars = [p for m in manifests
+                 for p in sorted((Path(root) / m["pair"]).glob(f"{split}-*.json"))]
+    if not side_cars:
         raise InputError(f"shards: expected {split} shards under {root}, found none")
-    dataset = tf.data.TFRecordDataset(files, num_parallel_reads=tf.data.AUTOTUNE)
+    count = sum(artifacts.read_json(p)["count"] for p in side_cars)
+    dataset = tf.data.TFRecordDataset([str(p.with_suffix(".tfrecord")) for p in side_cars],
+                                      num_parallel_reads=tf.data.AUTOTUNE)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     if shuffle:
         dataset = dataset.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
     height, width, channels = manifests[0]["image_shape"]

@@ -11,8 +11,11 @@ from pathlib import Path
 JOBS = {
     "train-classifiers": ("cnn_explain_tf.training.classifiers",
                           "train every dataset x architecture pair"),
+    "train-decoder": ("cnn_explain_tf.training.decoder",
+                      "train a Perception Visualization decoder"),
     "build-cgma": ("cnn_explain_tf.cgma_shards",
                    "write sharded CGMA datasets (image, CGMAs, Grad-CAM) of trained classifiers"),
+    "train-gan": ("cnn_explain_tf.training.sft_gan", "train an LSFT or GSFT conditional GAN"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 

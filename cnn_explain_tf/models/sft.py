@@ -11,7 +11,7 @@ from cnn_explain_tf.validation import InputError, check_positive_int
 
 __all__ = ["GENERATOR_SIZES", "ConditionNetwork", "GeneratorSize", "SFTLayer",
            "build_discriminator", "build_gsft_generator", "build_lsft_generator",
-           "sft_blocks", "sft_modulation"]
+           "resolve_generator_size", "sft_blocks", "sft_modulation"]
 
 def sft_modulation(features, gamma, beta):
     """Spatial feature transform: features * (1 + gamma) + beta, element-wise.
@@ -198,7 +198,7 @@ def build_gsft_generator(image_shape=(64, 64, 3), num_conditions: int = 8,
 
 
 def _build_generator(variant: str, image_shape, num_conditions: int, size) -> keras.Model:
-    size = _generator_size(size)
+    size = resolve_generator_size(size)
     height, width, channels = _check_image_shape(image_shape)
     k = check_positive_int("num_conditions", num_conditions)
     positions = sft_blocks(size.num_blocks, k)
@@ -273,7 +273,12 @@ def build_discriminator(image_shape=(64, 64, 3), filters: int = 64,
     return keras.Model([image, heat], logits, name="discriminator")
 
 
-def _generator_size(size) -> GeneratorSize:
+def resolve_generator_size(size: str | GeneratorSize) -> GeneratorSize:
+    """A `GeneratorSize` from itself or from a `GENERATOR_SIZES` name.
+
+    Raises:
+        InputError: an unknown name.
+    """
     if isinstance(size, GeneratorSize):
         return size
     if size not in GENERATOR_SIZES:

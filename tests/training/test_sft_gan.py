@@ -1,0 +1,88 @@
+"""Tests for SFT-GAN training: loss goes down, checkpoints resume, NaN stops, the train-gan job."""
+
+import dataclasses
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from test_cgma_shards import classifiers_dir, shards_dir  # noqa: F401  (shared fixtures)
+
+from cnn_explain_tf import cli
+from cnn_explain_tf.models import sft
+from cnn_explain_tf.training import sft_gan
+from cnn_explain_tf.validation import InputError
+
+TINY = sft.GeneratorSize(channels=8, num_blocks=4, condition_filters=8, condition_channels=4)
+CONFIG = dataclasses.replace(sft_gan.PRESETS["quick"], epochs=1, batch_size=4,
+                             generator_size=TINY, discriminator_filters=8)
+
+
+def _batches(seed=0):
+    rng = np.random.default_rng(seed)
+    image = rng.random((8, 16, 16, 3), np.float32)
+    cgma = rng.random((8, 16, 16, 4), np.float32)
+    return image, cgma, cgma[..., -1:].copy()
+
+
+def test_twenty_steps_on_tiny_data_lower_the_reconstruction_loss():
+    keras.utils.set_random_seed(0)
+    gan = sft_gan.SFTGAN(sft.build_lsft_generator((16, 16, 3), 4, TINY),
+                         sft.build_discriminator((16, 16, 3), 8, 2))
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
+    image, cgma, target = _batches()
+    before = float(gan.reconstruction_loss(target, gan([image, cgma])))
+    data = tf.data.Dataset.from_tensor_slices((image, cgma, target)).batch(4).repeat(10)
+    history = gan.fit(data, epochs=1, verbose=0)
+    after = float(gan.reconstruction_loss(target, gan([image, cgma])))
+    assert int(gan.g_optimizer.iterations) == 20 and after < 0.9 * before
+    assert set(history.history) == {"d_loss", "g_loss", "rec_loss", "adv_loss"}
+
+
+def test_resume_continues_step_count_and_optimizer_state(shards_dir, tmp_path):  # noqa: F811
+    first = sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", config=CONFIG, verbose=0)
+    steps = first["steps"]
+    assert steps == 1  # 6 examples, batches of 4 (remainder dropped)
+    fresh = sft_gan.build_gan("gsft", (16, 16, 3), 3, CONFIG)
+    saver = sft_gan.SFTGANCheckpoint(fresh, tmp_path / "checkpoints")
+    assert saver.restore() == 1 and int(fresh.g_optimizer.iterations) == steps
+    assert any(np.abs(v.numpy()).sum() > 0 for v in fresh.g_optimizer.variables
+               if "momentum" in v.path)
+    second = sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft",
+                                   config=dataclasses.replace(CONFIG, epochs=2), resume=True,
+                                   verbose=0)
+    assert second["initial_epoch"] == 1 and second["steps"] == 2 * steps
+    with pytest.raises(InputError, match="checkpoints already exist"):
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", config=CONFIG, verbose=0)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(shards_dir, tmp_path):  # noqa: F811
+    sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=CONFIG, verbose=0)
+    broken = dataclasses.replace(CONFIG, epochs=3, lambda_rec=float("nan"))
+    with pytest.raises(sft_gan.TrainingDivergedError, match="non-finite.*ckpt-1"):
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=broken, resume=True,
+                              verbose=0)
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("ckpt-1")
+
+
+def test_partial_checkpoint_is_a_clear_error_not_a_restart(shards_dir, tmp_path):  # noqa: F811
+    sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=CONFIG, verbose=0)
+    for index in (tmp_path / "checkpoints").glob("*.index"):
+        index.unlink()
+    with pytest.raises(sft_gan.CheckpointError, match="partial, corrupted"):
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=CONFIG, resume=True,
+                              verbose=0)
+
+
+def test_train_gan_job_saves_generator_and_json(shards_dir, tmp_path):  # noqa: F811
+    assert cli.main(["train-gan", "--shards", str(shards_dir), "--out", str(tmp_path),
+                     "--variant", "lsft", "--epochs", "1", "--batch-size", "4", "--quiet"]) == 0
+    meta = json.loads((tmp_path / "generator.json").read_text())
+    assert meta["variant"] == "lsft" and meta["k"] == 3 and meta["pairs"] == ["digits__tiny"]
+    assert meta["image_shape"] == [16, 16, 3] and len(meta["losses"]["rec_loss"]) == 1
+    generator = keras.models.load_model(tmp_path / "generator.keras")
+    assert generator.output_shape == (None, 16, 16, 1)
+    assert list((tmp_path / "logs").rglob("events.out.tfevents.*"))
+    assert cli.main(["train-gan", "--shards", str(shards_dir), "--out", str(tmp_path / "b"),
+                     "--strategy", "2", "--quiet"]) == 2
