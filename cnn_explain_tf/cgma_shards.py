@@ -17,12 +17,12 @@ from tqdm.auto import tqdm
 from cnn_explain_tf import data, graph
 from cnn_explain_tf.cgma import compute_cgma, select_layers
 from cnn_explain_tf.explain.cam import GradCAM
+from cnn_explain_tf.models.sft import resize_images
 from cnn_explain_tf.training import artifacts
 from cnn_explain_tf.validation import InputError
 
 __all__ = ["SPLITS", "STRATEGY_SEMANTICS", "ShardSpec", "add_arguments", "build_cgma",
-           "build_pair", "load_cgma_shards", "main", "pair_paths", "parse_shard", "read_manifests",
-           "resize_images"]
+           "build_pair", "load_cgma_shards", "main", "pair_paths", "parse_shard", "read_manifests"]
 
 SPLITS = ("train", "heldout")
 """train: the seen classes of the dataset's train split; heldout: the unseen classes of its test
@@ -193,18 +193,6 @@ def _examples(model, gradcam: GradCAM, images: np.ndarray, spec: ShardSpec,
     target = gradcam(images)[..., None]
     return (resize_images(images, spec.image_size, spec.channels),
             resize_images(cgma, spec.image_size), resize_images(target, spec.image_size))
-
-
-def resize_images(images, size: Sequence[int], channels: int | None = None) -> np.ndarray:
-    """Bilinear resize of (B, H, W, C) maps to `size`, clipped to [0, 1]; optionally converts
-    grayscale to `channels` (repeat) or colour to 1 channel (mean)."""
-    images = tf.convert_to_tensor(images, tf.float32)
-    if channels is not None and images.shape[-1] != channels:
-        images = (tf.repeat(images, channels, axis=-1) if images.shape[-1] == 1
-                  else tf.reduce_mean(images, axis=-1, keepdims=True))
-    if tuple(images.shape[1:3]) != tuple(size):
-        images = tf.clip_by_value(tf.image.resize(images, size), 0.0, 1.0)
-    return images.numpy()
 
 
 def _write_examples(writer: tf.io.TFRecordWriter, arrays: tuple[np.ndarray, ...]) -> None:

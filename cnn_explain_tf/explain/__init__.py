@@ -19,6 +19,7 @@ from cnn_explain_tf.explain.gradients import (
     SmoothGrad,
     VanillaGradients,
 )
+from cnn_explain_tf.explain.sft_gan import BoundSFTGANExplainer, SFTGANExplainer
 
 
 def names() -> list[str]:
@@ -42,3 +43,4 @@ __all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "G
            "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
+__all__ += ["BoundSFTGANExplainer", "SFTGANExplainer"]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 from cnn_explain_tf.validation import InputError, check_positive_int
 
 __all__ = ["GENERATOR_SIZES", "ConditionNetwork", "GeneratorSize", "SFTLayer",
            "build_discriminator", "build_gsft_generator", "build_lsft_generator",
-           "resolve_generator_size", "sft_blocks", "sft_modulation"]
+           "resize_images", "resolve_generator_size", "sft_blocks", "sft_modulation"]
 
 def sft_modulation(features, gamma, beta):
     """Spatial feature transform: features * (1 + gamma) + beta, element-wise.
@@ -292,3 +295,15 @@ def _check_image_shape(image_shape) -> tuple[int, int, int]:
     if len(shape) != 3 or not all(isinstance(v, int) and v > 0 for v in shape):
         raise InputError(f"image_shape: expected (H, W, C) positive ints, got {image_shape!r}")
     return shape
+
+
+def resize_images(images, size: Sequence[int], channels: int | None = None) -> np.ndarray:
+    """Bilinear resize of (B, H, W, C) maps to `size`, clipped to [0, 1]; optionally converts
+    grayscale to `channels` (repeat) or colour to 1 channel (mean)."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    if channels is not None and images.shape[-1] != channels:
+        images = (tf.repeat(images, channels, axis=-1) if images.shape[-1] == 1
+                  else tf.reduce_mean(images, axis=-1, keepdims=True))
+    if tuple(images.shape[1:3]) != tuple(size):
+        images = tf.clip_by_value(tf.image.resize(images, size), 0.0, 1.0)
+    return images.numpy()

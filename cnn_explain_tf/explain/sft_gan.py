@@ -1,0 +1,160 @@
+"""SFT-GAN explainer: a trained LSFT/GSFT generator turns any classifier's CGMAs into a heat map."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cnn_explain_tf import cgma, graph
+from cnn_explain_tf.explain.base import batched
+from cnn_explain_tf.models.sft import resize_images
+from cnn_explain_tf.training import artifacts
+from cnn_explain_tf.validation import InputError, check_images, check_positive_int
+
+__all__ = ["BoundSFTGANExplainer", "SFTGANExplainer"]
+
+VARIANTS = ("lsft", "gsft")
+
+
+class SFTGANExplainer:
+    """Explains any classifier with a trained SFT-GAN generator.
+
+    `explain` computes the classifier's k CGMAs (one compiled forward/backward pass per batch),
+    resizes image and CGMAs to the generator's resolution (bilinear; grayscale images are
+    repeated to the generator's channels, colour ones averaged when it takes one channel), runs
+    the generator and resizes the map back to the classifier's input size. The classifier may be
+    an architecture never seen in training.
+
+    Args:
+        generator: `[image, cgma] -> (B, H, W, 1)`, e.g. from `build_lsft_generator`.
+        variant: "lsft", "gsft" or None (unknown).
+        batch_size: images per compiled step.
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067.
+    """
+
+    def __init__(self, generator: keras.Model, variant: str | None = None, batch_size: int = 32):
+        if variant not in (*VARIANTS, None):
+            raise InputError(f"variant: expected one of {list(VARIANTS)} or None, got {variant!r}")
+        image_spec, cgma_spec = (tuple(i.shape) for i in generator.inputs)
+        self.generator, self.variant = generator, variant
+        self.image_shape, self.k = image_spec[1:], int(cgma_spec[-1])
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        specs = [tf.TensorSpec((None, *self.image_shape), tf.float32),
+                 tf.TensorSpec((None, *self.image_shape[:2], self.k), tf.float32)]
+        self._generate = tf.function(self._generate_maps, input_signature=[
+            *specs, tf.TensorSpec((2,), tf.int32)])
+        self._relevance = tf.function(self._relevance_batch, input_signature=specs)
+
+    @property
+    def name(self) -> str:
+        """The explainer's name: its variant ("lsft" / "gsft"), else "sft_gan"."""
+        return self.variant or "sft_gan"
+
+    @classmethod
+    def load(cls, path: str | Path, variant: str | None = None, k: int | None = None,
+             batch_size: int = 32) -> SFTGANExplainer:
+        """Loads a `train-gan` generator (`.keras`) and its JSON side-car.
+
+        Args:
+            path: the generator's `.keras` file (or the run directory holding generator.keras).
+            variant: "lsft"/"gsft" to insist on a variant, None to accept the saved one.
+            k: the number of CGMAs the caller will provide, checked against the generator.
+            batch_size: images per compiled step.
+
+        Raises:
+            InputError: missing file, or a variant or k that differs from the saved generator.
+        """
+        path = Path(path) / "generator.keras" if Path(path).is_dir() else Path(path)
+        if not path.is_file():
+            raise InputError(f"path: expected a generator .keras file, got {path}")
+        generator = keras.models.load_model(path, compile=False)
+        saved = (artifacts.read_json(path.with_suffix(".json")) or {}).get("variant")
+        if variant is not None and saved is not None and variant != saved:
+            raise InputError(f"variant: expected the saved generator's {saved!r}, got {variant!r}")
+        explainer = cls(generator, variant or saved, batch_size)
+        if k is not None and k != explainer.k:
+            raise InputError(f"k: expected the {explainer.k} CGMAs the generator at {path} was "
+                             f"trained with, got {k}")
+        return explainer
+
+    def bind(self, model: keras.Model) -> BoundSFTGANExplainer:
+        """This explainer fixed to one classifier, called like every other explainer."""
+        return BoundSFTGANExplainer(self, model)
+
+    def explain(self, model: keras.Model, images, targets=None) -> np.ndarray:
+        """Heat maps of `model`'s decisions on `images`.
+
+        Args:
+            model: any Keras classifier with at least k conv layers.
+            images: (B, H, W, C) floats in [0, 1] at the classifier's input size.
+            targets: None (the predicted class), an int or B ints; selects the CGMAs' class.
+
+        Returns:
+            float32 (B, H, W) in [0, 1] at the classifier's input resolution.
+
+        Raises:
+            InputError: bad images or targets, or a classifier with fewer conv layers than k.
+        """
+        images, cgma = self._conditions(model, images, targets)
+        size = np.asarray(graph.input_shape(model)[:2], np.int32)
+        return batched(lambda x, c: self._generate(x, c, size), (images, cgma), self.batch_size)
+
+    def relevance(self, model: keras.Model, images, targets=None) -> np.ndarray:
+        """CGMA relevance: how much the map changes when each CGMA is zeroed (Eq. 10).
+
+        relevance_j = sum over pixels |G(x, c) - G(x, c with CGMA j set to 0)|, at the
+        generator's resolution; the k ablations of a batch run in one generator call.
+
+        Returns:
+            float32 (B, k), non-negative.
+
+        References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067,
+        Eq. 10.
+        """
+        images, cgma = self._conditions(model, images, targets)
+        batch_size = max(1, self.batch_size // (self.k + 1))
+        return batched(self._relevance, (images, cgma), batch_size)
+
+    def _conditions(self, model, images, targets) -> tuple[np.ndarray, np.ndarray]:
+        """Images and CGMAs of `model` at the generator's resolution and channels."""
+        images = check_images(images, graph.input_shape(model))
+        maps = cgma.compute_cgma(model, images, targets, k=self.k, batch_size=self.batch_size)
+        height, width, channels = self.image_shape
+        return (resize_images(images, (height, width), channels),
+                resize_images(maps, (height, width)))
+
+    def _generate_maps(self, images, cgma, size):
+        heat = tf.cast(self.generator([images, cgma], training=False), tf.float32)
+        return tf.clip_by_value(tf.image.resize(heat, size), 0.0, 1.0)[..., 0]
+
+    def _relevance_batch(self, images, cgma):
+        keep = 1.0 - tf.eye(self.k)  # row j zeroes CGMA j
+        ablated = cgma[:, None] * keep[None, :, None, None, :]  # (B, k, H, W, k)
+        height, width = self.image_shape[:2]
+        all_cgma = tf.concat([cgma[:, None], ablated], axis=1)
+        all_images = tf.repeat(images[:, None], self.k + 1, axis=1)
+        heat = self.generator([tf.reshape(all_images, (-1, *self.image_shape)),
+                               tf.reshape(all_cgma, (-1, height, width, self.k))],
+                              training=False)
+        heat = tf.reshape(tf.cast(heat, tf.float32), (-1, self.k + 1, height, width))
+        return tf.reduce_sum(tf.abs(heat[:, 1:] - heat[:, :1]), axis=(2, 3))
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundSFTGANExplainer:
+    """An `SFTGANExplainer` fixed to one classifier: `maps = bound(images, targets=None)`."""
+
+    gan: SFTGANExplainer
+    model: keras.Model
+
+    @property
+    def name(self) -> str:
+        return self.gan.name
+
+    def __call__(self, images, targets=None) -> np.ndarray:
+        return self.gan.explain(self.model, images, targets)

@@ -1,0 +1,76 @@
+"""Tests for SFTGANExplainer: load, explain any classifier, CGMA relevance (Eq. 10), bad input."""
+
+import keras
+import numpy as np
+import pytest
+from helpers import classifier, images, same_resolution_classifier
+
+from cnn_explain_tf.cgma import compute_cgma
+from cnn_explain_tf.explain import SFTGANExplainer
+from cnn_explain_tf.models import sft
+from cnn_explain_tf.training import artifacts
+from cnn_explain_tf.validation import InputError
+
+TINY = sft.GeneratorSize(channels=8, num_blocks=4, condition_filters=8, condition_channels=4)
+
+
+@pytest.fixture(scope="module")
+def generator_path(tmp_path_factory):
+    """An (untrained) LSFT generator for 16x16 RGB and k=3, saved like a train-gan run."""
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("gan") / "generator.keras"
+    artifacts.save_model(sft.build_lsft_generator((16, 16, 3), 3, TINY), path)
+    artifacts.write_json({"variant": "lsft", "k": 3}, path.with_suffix(".json"))
+    return path
+
+
+def test_explain_matches_the_generator_on_the_classifiers_cgmas(generator_path):
+    gan = SFTGANExplainer.load(generator_path.parent)
+    model, batch = classifier(size=16), images(3, 16)
+    reference = gan.generator([batch, compute_cgma(model, batch, k=3)]).numpy()[..., 0]
+    np.testing.assert_allclose(gan.explain(model, batch), reference, atol=1e-5)
+    assert gan.name == "lsft" and gan.k == 3
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_explain_any_architecture_size_and_channels(generator_path, batch):
+    gan = SFTGANExplainer.load(generator_path, variant="lsft")
+    for model in (same_resolution_classifier(size=12), classifier(size=20, channels=1,
+                                                                   nested=True)):
+        size, channels = model.input_shape[1], model.input_shape[-1]
+        maps = gan.bind(model)(images(batch, size, channels), targets=0)
+        assert maps.shape == (batch, size, size) and maps.dtype == np.float32
+        assert np.all((maps >= 0) & (maps <= 1)) and np.all(np.isfinite(maps))
+
+
+def test_relevance_is_eq10_and_zero_for_an_ignored_cgma(generator_path):
+    gan = SFTGANExplainer.load(generator_path)
+    model, batch = classifier(size=16), images(2, 16)
+    cgma = compute_cgma(model, batch, k=3)
+    base = gan.generator([batch, cgma]).numpy()
+    expected = np.stack([np.abs(gan.generator([batch, cgma * (np.arange(3) != j)]).numpy()
+                                - base).sum(axis=(1, 2, 3)) for j in range(3)], axis=1)
+    relevance = gan.relevance(model, batch)
+    assert relevance.shape == (2, 3) and np.all(relevance >= 0)
+    np.testing.assert_allclose(relevance, expected, rtol=1e-4, atol=1e-4)
+    sft_layer = gan.generator.get_layer("sft_block2_sft")
+    for conv in (sft_layer.gamma_branch[1], sft_layer.beta_branch[1]):
+        conv.kernel.assign(np.zeros(conv.kernel.shape, np.float32))
+        conv.bias.assign(np.zeros(conv.bias.shape, np.float32))
+    ignored = SFTGANExplainer(gan.generator, "lsft").relevance(model, batch)
+    np.testing.assert_array_equal(ignored[:, 1], 0.0)
+    assert np.all(ignored[:, [0, 2]] > 0)
+
+
+def test_bad_input_is_named(generator_path, tmp_path):
+    with pytest.raises(InputError, match="variant: expected the saved generator's 'lsft'"):
+        SFTGANExplainer.load(generator_path, variant="gsft")
+    with pytest.raises(InputError, match="k: expected the 3 CGMAs"):
+        SFTGANExplainer.load(generator_path, k=8)
+    with pytest.raises(InputError, match="path: expected a generator .keras file"):
+        SFTGANExplainer.load(tmp_path / "missing.keras")
+    four = SFTGANExplainer(sft.build_gsft_generator((16, 16, 3), 4, TINY), "gsft")
+    with pytest.raises(InputError, match="k: expected at most the 3 conv layers"):
+        four.explain(classifier(size=16), images(1, 16))
+    with pytest.raises(InputError, match="images: expected height 16"):
+        four.explain(classifier(size=16), images(1, 12))
