@@ -153,8 +153,8 @@ class GeneratorSize:
 GENERATOR_SIZES = {
     "paper": GeneratorSize(channels=64, num_blocks=16, condition_filters=128,
                            condition_channels=32),
-    "quick": GeneratorSize(channels=32, num_blocks=10, condition_filters=32,
-                           condition_channels=16),
+    "quick": GeneratorSize(channels=16, num_blocks=8, condition_filters=16,
+                           condition_channels=8),
 }
 
 

@@ -242,7 +242,7 @@ class GANConfig:
 
 
 PRESETS = {
-    "quick": GANConfig(epochs=6, batch_size=32, max_examples=512),
+    "quick": GANConfig(epochs=4, batch_size=32, max_examples=256, learning_rate=1e-3),
     "paper": GANConfig(epochs=50, batch_size=16, generator_size="paper",
                        discriminator_filters=64, discriminator_downsamples=3),
 }

@@ -1,0 +1,93 @@
+"""SFT-GAN benchmark: held-out Dice vs Grad-CAM, explain/Grad-CAM time ratio, shard images/s.
+
+Usage (after train-classifiers, build-cgma and train-gan):
+    python benchmarks/sft_gan.py --classifiers runs/classifiers --shards runs/shards \
+        --generators runs/lsft runs/gsft
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from cnn_explain_tf import cgma_shards
+from cnn_explain_tf.explain import GradCAM, SFTGANExplainer
+
+THRESHOLD = 127 / 255
+
+
+def binary_dice(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per-map Dice of two batches of maps binarised at 127/255 (two empty maps: 1)."""
+    a, b = first > THRESHOLD, second > THRESHOLD
+    overlap = (a & b).sum(axis=(1, 2, 3))
+    total = a.sum(axis=(1, 2, 3)) + b.sum(axis=(1, 2, 3))
+    return np.where(total == 0, 1.0, 2 * overlap / np.maximum(total, 1))
+
+
+def heldout_dice(gan: SFTGANExplainer, shards: Path, pair: str) -> float:
+    """Mean Dice between generated maps and the classifier's Grad-CAM on unseen classes."""
+    scores = [binary_dice(gan.generator([image, cgma]).numpy(), target)
+              for image, cgma, target in cgma_shards.load_cgma_shards(
+                  shards, "heldout", [pair], batch_size=64).as_numpy_iterator()]
+    return float(np.concatenate(scores).mean())
+
+
+def seconds(function, repeats: int = 5) -> float:
+    """Median wall time of `function()` after one warm-up call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_ratio(gan: SFTGANExplainer, classifier: Path, batch: int = 64) -> tuple[float, float]:
+    """(SFTGANExplainer.explain seconds, GradCAM seconds) on one classifier and batch."""
+    model = keras.models.load_model(classifier, compile=False)
+    images = np.random.default_rng(0).random((batch, *model.input_shape[1:]), np.float32)
+    gradcam = GradCAM(model, batch_size=batch)
+    return seconds(lambda: gan.explain(model, images)), seconds(lambda: gradcam(images))
+
+
+def shard_throughput(classifier: Path, examples: int = 256) -> float:
+    """Images/s of building one pair's CGMA shards (both splits), model loading included."""
+    spec = cgma_shards.ShardSpec(max_examples=examples)
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        count = cgma_shards.build_pair(classifier, out, spec, verbose=0)
+        return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--classifiers", type=Path, required=True)
+    parser.add_argument("--shards", type=Path, required=True)
+    parser.add_argument("--generators", type=Path, nargs="+", required=True,
+                        help="train-gan run directories")
+    parser.add_argument("--timing-pair", default="digits__vgg_lite")
+    args = parser.parse_args()
+    pairs = [m["pair"] for m in cgma_shards.read_manifests(args.shards)]
+    for path in args.generators:
+        gan = SFTGANExplainer.load(path)
+        dice = {pair: heldout_dice(gan, args.shards, pair) for pair in pairs}
+        for pair, value in dice.items():
+            print(f"{gan.name} held-out Dice {pair:<26} {value:.4f}")
+        print(f"{gan.name} mean held-out Dice over {len(dice)} pairs: "
+              f"{np.mean(list(dice.values())):.4f}")
+        explain_s, gradcam_s = time_ratio(gan, args.classifiers / f"{args.timing_pair}.keras")
+        print(f"{gan.name} explain {explain_s * 1e3:.1f} ms, GradCAM {gradcam_s * 1e3:.1f} ms "
+              f"per batch of 64: ratio {explain_s / gradcam_s:.2f}")
+    rate = shard_throughput(args.classifiers / f"{args.timing_pair}.keras")
+    print(f"CGMA shard building ({args.timing_pair}, 512 images): {rate:.1f} images/s")
+
+
+if __name__ == "__main__":
+    main()
