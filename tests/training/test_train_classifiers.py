@@ -53,6 +53,22 @@ def test_paper_recipe_uses_sgd_for_vgg_and_adam_1e3_otherwise():
     assert paper.epochs == 20 and paper.transfer
 
 
+def test_transfer_without_network_warns_and_trains_from_scratch(monkeypatch):
+    build = zoo.build
+
+    def offline_build(arch, input_shape, num_classes, weights=None):
+        if weights:
+            raise Exception("URL fetch failure: Name or service not known")  # as keras raises
+        return build(arch, input_shape, num_classes)
+
+    monkeypatch.setattr(zoo, "build", offline_build)
+    paper = classifiers.PRESETS["paper"]
+    with pytest.warns(UserWarning, match="mobilenet: ImageNet weights unavailable"):
+        model, weights = classifiers._build("mobilenet", (32, 32, 1), 10, paper)
+    assert weights is None and model.output_shape == (None, 10)
+    assert classifiers._build("vgg_lite", (32, 32, 1), 10, paper)[1] is None  # no weights to try
+
+
 def test_one_step_under_mixed_bfloat16_keeps_float32_output_and_restores_policy():
     before = keras.config.dtype_policy().name
     with precision.mixed_precision(policy="mixed_bfloat16") as policy:
