@@ -191,8 +191,9 @@ def _examples(model, gradcam: GradCAM, images: np.ndarray, spec: ShardSpec,
     """(images, CGMAs, target Grad-CAMs) of one chunk at the GAN's size, float32 in [0, 1]."""
     cgma = compute_cgma(model, images, k=spec.k, batch_size=batch_size)
     target = gradcam(images)[..., None]
-    return (resize_images(images, spec.image_size, spec.channels),
-            resize_images(cgma, spec.image_size), resize_images(target, spec.image_size))
+    return (np.asarray(resize_images(images, spec.image_size, spec.channels)),
+            np.asarray(resize_images(cgma, spec.image_size)),
+            np.asarray(resize_images(target, spec.image_size)))
 
 
 def _write_examples(writer: tf.io.TFRecordWriter, arrays: tuple[np.ndarray, ...]) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf import cgma, graph
-from cnn_explain_tf.explain.base import batched
+from cnn_explain_tf import cgma
 from cnn_explain_tf.models.sft import resize_images
 from cnn_explain_tf.training import artifacts
-from cnn_explain_tf.validation import InputError, check_images, check_positive_int
+from cnn_explain_tf.validation import InputError, check_positive_int
 
 __all__ = ["BoundSFTGANExplainer", "SFTGANExplainer"]
 
@@ -23,11 +23,11 @@ VARIANTS = ("lsft", "gsft")
 class SFTGANExplainer:
     """Explains any classifier with a trained SFT-GAN generator.
 
-    `explain` computes the classifier's k CGMAs (one compiled forward/backward pass per batch),
-    resizes image and CGMAs to the generator's resolution (bilinear; grayscale images are
-    repeated to the generator's channels, colour ones averaged when it takes one channel), runs
-    the generator and resizes the map back to the classifier's input size. The classifier may be
-    an architecture never seen in training.
+    `explain` computes the classifier's k CGMAs (one forward/backward pass), resizes image and
+    CGMAs to the generator's resolution (bilinear; grayscale images are repeated to the
+    generator's channels, colour ones averaged when it takes one channel), runs the generator and
+    resizes the map back to the classifier's input size, all in one compiled step per batch
+    (traced once per classifier). The classifier may be an architecture never seen in training.
 
     Args:
         generator: `[image, cgma] -> (B, H, W, 1)`, e.g. from `build_lsft_generator`.
@@ -44,11 +44,7 @@ class SFTGANExplainer:
         self.generator, self.variant = generator, variant
         self.image_shape, self.k = image_spec[1:], int(cgma_spec[-1])
         self.batch_size = check_positive_int("batch_size", batch_size)
-        specs = [tf.TensorSpec((None, *self.image_shape), tf.float32),
-                 tf.TensorSpec((None, *self.image_shape[:2], self.k), tf.float32)]
-        self._generate = tf.function(self._generate_maps, input_signature=[
-            *specs, tf.TensorSpec((2,), tf.int32)])
-        self._relevance = tf.function(self._relevance_batch, input_signature=specs)
+        self._steps: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
     def name(self) -> str:
@@ -100,9 +96,7 @@ class SFTGANExplainer:
         Raises:
             InputError: bad images or targets, or a classifier with fewer conv layers than k.
         """
-        images, cgma = self._conditions(model, images, targets)
-        size = np.asarray(graph.input_shape(model)[:2], np.int32)
-        return batched(lambda x, c: self._generate(x, c, size), (images, cgma), self.batch_size)
+        return self._run("explain", model, images, targets, self.batch_size)
 
     def relevance(self, model: keras.Model, images, targets=None) -> np.ndarray:
         """CGMA relevance: how much the map changes when each CGMA is zeroed (Eq. 10).
@@ -116,23 +110,42 @@ class SFTGANExplainer:
         References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067,
         Eq. 10.
         """
-        images, cgma = self._conditions(model, images, targets)
         batch_size = max(1, self.batch_size // (self.k + 1))
-        return batched(self._relevance, (images, cgma), batch_size)
+        return self._run("relevance", model, images, targets, batch_size)
 
-    def _conditions(self, model, images, targets) -> tuple[np.ndarray, np.ndarray]:
-        """Images and CGMAs of `model` at the generator's resolution and channels."""
-        images = check_images(images, graph.input_shape(model))
-        maps = cgma.compute_cgma(model, images, targets, k=self.k, batch_size=self.batch_size)
+    def _run(self, head: str, model, images, targets, batch_size: int) -> np.ndarray:
+        """Validates, then runs `model`'s compiled CGMAs -> `head` step on batches.
+
+        The step (one per classifier, head and batch size; its signature varies only by batch)
+        reuses the classifier's `cgma` extractor, so the CGMAs, resizes and generator call form
+        one graph with no host round trip.
+        """
+        extractor = cgma._extractor(model, self.k, batch_size)
+        steps = self._steps.setdefault(extractor, {})
+        if head not in steps:
+            output_size = extractor.input_shape[:2]
+            heads = {"explain": lambda x, c: self._generate_maps(x, c, output_size),
+                     "relevance": self._relevance_batch}
+            steps[head] = extractor.compile(
+                lambda x, t: heads[head](*self._conditions(extractor, x, t)))
+        return extractor.run_batched(steps[head], images, targets)
+
+    def _conditions(self, extractor: cgma.IntermediateGradCAMs, images, targets):
+        """Images and cumulative CGMAs (Eq. 3-4) at the generator's resolution and channels."""
+        cams = extractor.explain_batch(images, targets)  # (B, k, H, W)
+        counts = tf.range(1, self.k + 1, dtype=tf.float32)[None, :, None, None]
+        maps = tf.transpose(tf.cumsum(cams, axis=1) / counts, (0, 2, 3, 1))
         height, width, channels = self.image_shape
         return (resize_images(images, (height, width), channels),
                 resize_images(maps, (height, width)))
 
     def _generate_maps(self, images, cgma, size):
+        """(B, H, W) generated maps resized to `size`."""
         heat = tf.cast(self.generator([images, cgma], training=False), tf.float32)
-        return tf.clip_by_value(tf.image.resize(heat, size), 0.0, 1.0)[..., 0]
+        return resize_images(heat, size)[..., 0]
 
     def _relevance_batch(self, images, cgma):
+        """(B, k) Eq. 10 relevance; the k ablations and the unablated map in one call."""
         keep = 1.0 - tf.eye(self.k)  # row j zeroes CGMA j
         ablated = cgma[:, None] * keep[None, :, None, None, :]  # (B, k, H, W, k)
         height, width = self.image_shape[:2]

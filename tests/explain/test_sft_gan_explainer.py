@@ -72,5 +72,6 @@ def test_bad_input_is_named(generator_path, tmp_path):
     four = SFTGANExplainer(sft.build_gsft_generator((16, 16, 3), 4, TINY), "gsft")
     with pytest.raises(InputError, match="k: expected at most the 3 conv layers"):
         four.explain(classifier(size=16), images(1, 16))
+    three = SFTGANExplainer(sft.build_gsft_generator((16, 16, 3), 3, TINY), "gsft")
     with pytest.raises(InputError, match="images: expected height 16"):
-        four.explain(classifier(size=16), images(1, 12))
+        three.explain(classifier(size=16), images(1, 12))

@@ -1,5 +1,7 @@
 """Tests for SFT layers, the condition network, LSFT/GSFT generators and the discriminator."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -64,9 +66,10 @@ def test_condition_network_per_map_is_the_shared_network_on_each_map_alone():
     assert (clone.filters, clone.output_filters, clone.per_map) == (8, 4, True)
 
 
+@pytest.mark.parametrize("downsample", [1, 4])
 @pytest.mark.parametrize("variant", ["lsft", "gsft"])
-def test_generator_any_batch_size_range_and_keras_reload(variant, tmp_path):
-    generator = BUILDERS[variant]((16, 16, 3), 4, TINY)
+def test_generator_any_batch_size_range_and_keras_reload(variant, downsample, tmp_path):
+    generator = BUILDERS[variant]((16, 16, 3), 4, dataclasses.replace(TINY, downsample=downsample))
     for batch in (1, 3, 16):
         heat = generator(_inputs(batch)).numpy()
         assert heat.shape == (batch, 16, 16, 1) and heat.dtype == np.float32
@@ -112,6 +115,15 @@ def test_sft_blocks_alternate_in_the_paper_layout_and_size_is_checked():
         sft.build_gsft_generator((16, 16, 3), 4, "huge")
     with pytest.raises(InputError, match="image_shape"):
         sft.build_lsft_generator((16, 16), 4, TINY)
+    with pytest.raises(InputError, match="size.downsample: expected a factor dividing .* 16x16"):
+        sft.build_lsft_generator((16, 16, 3), 4, dataclasses.replace(TINY, downsample=3))
+
+
+def test_reduced_resolution_generator_runs_its_trunk_at_a_quarter_size():
+    generator = sft.build_gsft_generator((16, 16, 3), 4, dataclasses.replace(TINY, downsample=4))
+    assert generator.get_layer("head").output.shape == (None, 4, 4, 8)
+    assert sft.GENERATOR_SIZES["quick"].downsample == 4
+    assert sft.GENERATOR_SIZES["paper"].downsample == 1
 
 
 def test_discriminator_gives_float32_patch_logits_even_under_mixed_precision():
