@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", type=Path, required=True, help="a .keras classifier")
     run.add_argument("--images", type=Path, required=True,
                      help="an image file, a .npy batch, or a folder of images")
-    run.add_argument("--method", default="gradcam", help="explainer name (see --list-methods)")
+    run.add_argument("--method", default="gradcam",
+                     help="explainer name (see --list-methods); lsft/gsft need --generator")
+    run.add_argument("--generator", type=Path,
+                     help="a train-gan generator (.keras or its run directory) for lsft/gsft")
     run.add_argument("--out", type=Path, required=True, help="output directory")
     run.add_argument("--target", type=int, help="class to explain (default: the predicted one)")
     run.add_argument("--layer", help="CAM layer name (default: the last conv-like layer)")
@@ -69,14 +72,12 @@ def _explain(args: argparse.Namespace) -> int:
     import keras
     from tqdm import tqdm
 
-    from cnn_explain_tf import explain, graph, viz
+    from cnn_explain_tf import graph, viz
 
     try:
-        explainer_class = explain.get(args.method)
         model = keras.models.load_model(args.model, compile=False)
         names, images = read_images(args.images, graph.input_shape(model))
-        options = {"layer": args.layer} if args.layer else {}
-        explainer = explainer_class(model, batch_size=args.batch_size, **options)
+        explainer = make_explainer(args, model)
     except (ValueError, TypeError, OSError) as error:
         print(f"cnn-explain explain: error: {error}", file=sys.stderr)
         return 2
@@ -91,6 +92,29 @@ def _explain(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {len(images)} overlays (.png) and maps (.npy) to {args.out}")
     return 0
+
+
+def make_explainer(args: argparse.Namespace, model):
+    """The `--method` explainer of `model`; lsft/gsft bind the `--generator` SFT-GAN to it.
+
+    Raises:
+        ValueError: an unknown method, or a generator missing for lsft/gsft or given to another
+            method.
+    """
+    from cnn_explain_tf import explain
+
+    method = args.method.lower()
+    if method in explain.sft_gan.VARIANTS:
+        if args.generator is None:
+            raise ValueError(f"generator: expected --generator PATH (a train-gan generator) for "
+                             f"--method {args.method}, got none")
+        return explain.SFTGANExplainer.load(args.generator, method,
+                                            batch_size=args.batch_size).bind(model)
+    if args.generator is not None:
+        raise ValueError(f"generator: expected only with --method lsft or gsft, got it with "
+                         f"--method {args.method}")
+    options = {"layer": args.layer} if args.layer else {}
+    return explain.get(args.method)(model, batch_size=args.batch_size, **options)
 
 
 def save_npy(array, path: Path) -> None:
