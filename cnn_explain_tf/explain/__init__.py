@@ -11,6 +11,7 @@ from cnn_explain_tf.explain.cam import (
     gradcam_weights,
     weighted_cam,
 )
+from cnn_explain_tf.explain.fill_blanks import FillInTheBlanks, FillResult, NoMaskKeptError
 from cnn_explain_tf.explain.gradients import (
     Deconvnet,
     GuidedBackprop,
@@ -19,6 +20,7 @@ from cnn_explain_tf.explain.gradients import (
     SmoothGrad,
     VanillaGradients,
 )
+from cnn_explain_tf.explain.perception import PerceptionVisualization
 from cnn_explain_tf.explain.sft_gan import BoundSFTGANExplainer, SFTGANExplainer
 
 
@@ -43,4 +45,5 @@ __all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "G
            "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
+__all__ += ["FillInTheBlanks", "FillResult", "NoMaskKeptError", "PerceptionVisualization"]
 __all__ += ["BoundSFTGANExplainer", "SFTGANExplainer"]

@@ -1,0 +1,306 @@
+"""Trains a Perception Visualization decoder that inverts a truncated classifier (train-decoder)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from cnn_explain_tf import data
+from cnn_explain_tf.models import zoo
+from cnn_explain_tf.models.pv_decoder import (
+    LOSS_WEIGHTS,
+    ClassifierEncoder,
+    build_pv_decoder,
+    perception_loss,
+)
+from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
+
+__all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "DecoderTrainer", "add_arguments",
+           "main", "train_decoder"]
+
+LOSS_TERMS = ("loss", "mse", "ssim_loss", "dsim")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderConfig:
+    """Recipe of a decoder run; part of the run's config hash.
+
+    Attributes:
+        dataset: a `cnn_explain_tf.data` name whose train split is inverted.
+        arch: zoo architecture of the encoder when no classifier file is given.
+        layer: the truncation layer (ResNet50's last block by default).
+        weights: zoo weights of that encoder: None (random init) or "imagenet" (needs network).
+        image_size: (H, W) the images are resized to; None keeps the dataset's size.
+        epochs: passes over the (capped) train split.
+        batch_size: global batch size.
+        learning_rate: Adam's learning rate.
+        loss_weights: (a1, a2, a3) of MSE, SSIM loss and DSIM.
+        width: filters of the decoder's first block (halved per block).
+        convs_per_block: 3x3 LeakyReLU convolutions per decoder block.
+        max_examples: cap on the train images; None takes all.
+        max_test_examples: cap on the test images the reported metrics use; None takes all.
+    """
+
+    dataset: str = "digits"
+    arch: str = "resnet50"
+    layer: str = "conv5_block3_out"
+    weights: str | None = None
+    image_size: tuple[int, int] | None = (64, 64)
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    loss_weights: tuple[float, float, float] = LOSS_WEIGHTS
+    width: int = 256
+    convs_per_block: int = 1
+    max_examples: int | None = 2048
+    max_test_examples: int | None = 256
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "width", "max_examples", "max_test_examples"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        if len(self.loss_weights) != 3 or min(self.loss_weights) < 0:
+            raise ValueError(f"loss_weights: expected 3 non-negative floats (MSE, SSIM, DSIM), "
+                             f"got {self.loss_weights!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate: expected a positive float, got "
+                             f"{self.learning_rate!r}")
+
+
+PRESETS: dict[str, DecoderConfig] = {
+    "quick": DecoderConfig(),
+    "paper": DecoderConfig(image_size=(224, 224), epochs=20, width=512, convs_per_block=2,
+                           max_examples=None, max_test_examples=None),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderResult:
+    """Outcome of a run: "trained" or "skipped" (a saved run with the same config)."""
+
+    status: str
+    metrics: dict
+    seconds: float
+    path: Path
+
+
+class DecoderTrainer(keras.Model):
+    """Trains `decoder` so that D(E(x)) reconstructs x; the encoder E stays frozen.
+
+    Each step computes the latents z = E(x) of the batch on the fly, y = D(z), and minimises
+    a1 * MSE + a2 * SSIM loss + a3 * ||E(y) - z||^2 over the decoder's weights.
+
+    Args:
+        encoder: the truncated classifier.
+        decoder: the model to train, latents -> images.
+        loss_weights: (a1, a2, a3).
+
+    References: Giulivi et al., "Perception Visualization: Seeing Through the Eyes of a DNN",
+        arXiv 2204.09920, Eq. 1.
+    """
+
+    def __init__(self, encoder: ClassifierEncoder, decoder: keras.Model,
+                 loss_weights=LOSS_WEIGHTS, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.loss_weights = encoder, decoder, tuple(loss_weights)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in (*LOSS_TERMS, "ssim")}
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+    def call(self, images, training=False):
+        return self.decoder(self.encoder(images), training=training)
+
+    def train_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        latents = tf.stop_gradient(self.encoder(images))
+        with tf.GradientTape() as tape:
+            terms = self._terms(images, latents, training=True)
+            loss = self.optimizer.scale_loss(tf.reduce_mean(terms["loss"]))
+        variables = self.decoder.trainable_variables
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        return self._track(terms, images)
+
+    def test_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._track(self._terms(images, self.encoder(images), training=False), images)
+
+    def _terms(self, images, latents, training: bool) -> dict:
+        reconstructions = self.decoder(latents, training=training)
+        return perception_loss(self.encoder, images, reconstructions, latents, self.loss_weights)
+
+    def _track(self, terms: dict, images) -> dict:
+        for name in LOSS_TERMS:
+            self.trackers[name].update_state(terms[name])
+        channels = tf.cast(tf.shape(images)[-1], tf.float32)
+        self.trackers["ssim"].update_state(1.0 - terms["ssim_loss"] / channels)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def train_decoder(out_dir: str | Path, preset: str = "quick", *,
+                  config: DecoderConfig | None = None, classifier: str | Path | None = None,
+                  mixed_precision: bool = False,
+                  strategy: str = "default", resume: bool = False, seed: int = 0,
+                  verbose: int = 1) -> DecoderResult:
+    """Trains a PV decoder for a classifier truncated at `config.layer` and saves it.
+
+    Writes `out_dir/decoder.keras` and `out_dir/decoder.json` (config and its hash, classifier,
+    layer, latent and image shapes, test SSIM/MSE/DSIM/loss, history, seconds, versions) and, when
+    the encoder is built from the zoo, `out_dir/classifier.keras`, all atomically. After each epoch
+    the trainer state is backed up in `out_dir/.backup-<hash>`; with `resume`, an interrupted run
+    continues from there, and a finished run with the same config is skipped.
+
+    Args:
+        out_dir: output directory (created if needed).
+        preset: "quick" (ResNet50 at 64x64 on the embedded digits, about 10 minutes on 2 CPU
+            cores) or "paper" (224x224, 20 epochs on the whole split).
+        config: overrides the preset's `DecoderConfig`.
+        classifier: a saved `.keras` classifier to invert (e.g. from train-classifiers); None
+            builds `config.arch` from the zoo with `config.weights`.
+        mixed_precision: build the decoder under mixed_float16 (GPU) or mixed_bfloat16 (CPU).
+        strategy: "default", "mirrored" or "multiworker" (see `get_strategy`).
+        resume: continue an interrupted run or skip a finished one with the same config.
+        seed: seeds the zoo encoder, the decoder's init and the shuffling.
+        verbose: 0 silences; 1 shows Keras progress bars.
+
+    Raises:
+        ValueError: unknown preset, dataset, arch or strategy, or a bad config value.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset: expected one of {list(PRESETS)}, got {preset!r}")
+    start, out_dir = time.perf_counter(), Path(out_dir)
+    config, distribution = config or PRESETS[preset], get_strategy(strategy)
+    image_shape = _image_shape(config)
+    if classifier is None:
+        zoo.check_input_shape(config.arch, image_shape, config.weights)
+    policy = precision.mixed_policy_name() if mixed_precision else keras.config.dtype_policy().name
+    run = {"config": dataclasses.asdict(config), "seed": seed, "dtype_policy": policy,
+           "classifier": str(classifier) if classifier else None}
+    digest = artifacts.config_hash(run)
+    saved = artifacts.read_json(out_dir / "decoder.json") if resume else None
+    if saved and saved.get("config_hash") == digest and (out_dir / "decoder.keras").exists():
+        return DecoderResult("skipped", saved["metrics"], time.perf_counter() - start,
+                             out_dir / "decoder.keras")
+    backup = out_dir / f".backup-{digest}"
+    if not resume:
+        shutil.rmtree(backup, ignore_errors=True)
+    keras.utils.set_random_seed(seed)
+    with distribution.scope():
+        model = _classifier(classifier, config, image_shape)  # in float32, as saved
+        with precision.mixed_precision(mixed_precision):
+            trainer, history = _fit(model, config, backup, seed, verbose)
+    metrics = trainer.evaluate(_images(config, "test", seed), verbose=0, return_dict=True)
+    meta = {**run, "config_hash": digest, "metrics": {f"test_{k}": float(v)
+                                                      for k, v in metrics.items()},
+            "history": {k: [float(v) for v in values] for k, values in history.items()},
+            "layer": config.layer, "latent_shape": list(trainer.encoder.latent_shape),
+            "image_shape": list(image_shape), "strategy": type(distribution).__name__,
+            "replicas": distribution.num_replicas_in_sync,
+            "seconds": time.perf_counter() - start, "versions": artifacts.library_versions()}
+    if is_chief(distribution):
+        _save(out_dir, trainer.decoder, model if classifier is None else None, meta)
+    return DecoderResult("trained", meta["metrics"], meta["seconds"], out_dir / "decoder.keras")
+
+
+def _image_shape(config: DecoderConfig) -> tuple[int, int, int]:
+    height, width, channels = data.info(config.dataset).image_shape
+    return (*config.image_size, channels) if config.image_size else (height, width, channels)
+
+
+def _classifier(path, config: DecoderConfig, image_shape) -> keras.Model:
+    if path is not None:
+        return keras.models.load_model(path, compile=False)
+    num_classes = data.info(config.dataset).num_classes
+    return zoo.build(config.arch, image_shape, num_classes, weights=config.weights)
+
+
+def _images(config: DecoderConfig, split: str, seed: int) -> tf.data.Dataset:
+    """Batched images only (labels dropped), capped; the train split is reshuffled every epoch."""
+    dataset = data.load(config.dataset, split=split, image_size=config.image_size, seed=seed,
+                        shuffle=False).map(lambda image, label: image)
+    cap = config.max_examples if split == "train" else config.max_test_examples
+    if cap:
+        dataset = dataset.take(cap)
+    if split == "train":
+        dataset = dataset.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _fit(model: keras.Model, config: DecoderConfig, backup: Path, seed: int, verbose: int):
+    """Builds the encoder, decoder and trainer (inside the caller's strategy scope) and fits."""
+    encoder = ClassifierEncoder(model, config.layer)
+    decoder = build_pv_decoder(encoder.latent_shape, encoder.image_shape, width=config.width,
+                               convs_per_block=config.convs_per_block)
+    trainer = DecoderTrainer(encoder, decoder, config.loss_weights)
+    trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    trainer(tf.zeros((1, *encoder.image_shape)))  # built, as BackupAndRestore requires
+    backup_callback = keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)
+    history = trainer.fit(_images(config, "train", seed), epochs=config.epochs,
+                          callbacks=[backup_callback], verbose=1 if verbose else 0,
+                          shuffle=False)  # the input pipeline shuffles
+    return trainer, history.history
+
+
+def _save(out_dir: Path, decoder: keras.Model, classifier: keras.Model | None, meta: dict):
+    (out_dir / "decoder.json").unlink(missing_ok=True)
+    if classifier is not None:
+        artifacts.save_model(classifier, out_dir / "classifier.keras")
+        meta["classifier"] = str(out_dir / "classifier.keras")
+    artifacts.save_model(decoder, out_dir / "decoder.keras")
+    artifacts.write_json(meta, out_dir / "decoder.json")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Adds the `train-decoder` options to `parser` (shared by the CLI and training/)."""
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--preset", choices=list(PRESETS), default="quick")
+    parser.add_argument("--classifier", type=Path,
+                        help="a .keras classifier to invert (default: build --arch from the zoo)")
+    parser.add_argument("--dataset", help="cnn_explain_tf.data name (default: the preset's)")
+    parser.add_argument("--arch", help=f"zoo encoder, one of {zoo.list_archs()}")
+    parser.add_argument("--weights", help="zoo weights of the encoder, e.g. imagenet")
+    parser.add_argument("--layer", help="truncation layer (default conv5_block3_out)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
+    parser.add_argument("--max-examples", type=int, help="cap on the train images")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_float16 on GPU, mixed_bfloat16 on CPU")
+    parser.add_argument("--strategy", choices=list(STRATEGIES), default="default")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run; skip a finished one")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs `train_decoder` from parsed `add_arguments` options; returns the exit status."""
+    overrides = {"dataset": args.dataset, "arch": args.arch, "weights": args.weights,
+                 "layer": args.layer, "epochs": args.epochs, "batch_size": args.batch_size,
+                 "image_size": tuple(args.image_size) if args.image_size else None,
+                 "max_examples": args.max_examples}
+    try:
+        config = dataclasses.replace(PRESETS[args.preset], **{
+            key: value for key, value in overrides.items() if value is not None})
+        result = train_decoder(args.out, args.preset, config=config, classifier=args.classifier,
+                               mixed_precision=args.mixed_precision, strategy=args.strategy,
+                               resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1)
+    except ValueError as error:
+        print(f"train-decoder: error: {error}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.metrics.items()))
+        print(f"{result.status} in {result.seconds:.0f} s: {scores} -> {result.path}")
+    return 0

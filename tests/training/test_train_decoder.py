@@ -1,0 +1,97 @@
+"""Tests for the train-decoder job: learning, mixed precision, artifacts, resume, CLI, bad input."""
+
+import argparse
+import dataclasses
+import json
+
+import helpers
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cnn_explain_tf as cet
+from cnn_explain_tf import cli
+from cnn_explain_tf.training import decoder, precision
+
+TINY = decoder.DecoderConfig(dataset="digits", arch="resnet_lite", layer="conv4_block1_out",
+                             image_size=(16, 16), epochs=1, batch_size=16, width=16,
+                             max_examples=32, max_test_examples=16)
+
+
+def trainer_for(model, layer="conv3"):
+    encoder = cet.models.ClassifierEncoder(model, layer)
+    decoder_model = cet.models.build_pv_decoder(encoder.latent_shape, (16, 16, 3), width=16)
+    trainer = decoder.DecoderTrainer(encoder, decoder_model)
+    trainer.compile(optimizer=keras.optimizers.Adam(3e-3))
+    return trainer
+
+
+def test_a_few_training_steps_lower_the_decoder_loss():
+    keras.utils.set_random_seed(0)
+    trainer = trainer_for(helpers.classifier(16, nested=True))
+    images = tf.constant(helpers.images(16, 16, seed=3))
+    before = trainer.evaluate(images, batch_size=16, verbose=0, return_dict=True)
+    trainer.fit(images, batch_size=16, epochs=15, verbose=0, shuffle=False)
+    after = trainer.evaluate(images, batch_size=16, verbose=0, return_dict=True)
+    assert after["loss"] < 0.95 * before["loss"]
+    assert after["ssim"] > before["ssim"]
+
+
+def test_one_step_under_mixed_bfloat16_keeps_a_float32_image_and_restores_policy():
+    before = keras.config.dtype_policy().name
+    model = helpers.classifier(16, nested=True)
+    with precision.mixed_precision(policy="mixed_bfloat16"):
+        trainer = trainer_for(model)
+        logs = trainer.train_on_batch(tf.constant(helpers.images(4, 16)), return_dict=True)
+    assert keras.config.dtype_policy().name == before
+    assert trainer.decoder.get_layer("block1_upsample").compute_dtype == "bfloat16"
+    assert trainer.decoder.output.dtype == "float32" and np.isfinite(logs["loss"])
+
+
+def test_job_writes_decoder_classifier_and_json_then_resume_skips(tmp_path):
+    result = decoder.train_decoder(tmp_path, config=TINY, verbose=0)
+    meta = json.loads((tmp_path / "decoder.json").read_text())
+    assert result.status == "trained" and 0 <= meta["metrics"]["test_ssim"] <= 1
+    assert meta["latent_shape"] == [2, 2, 256] and meta["image_shape"] == [16, 16, 1]
+    assert {"config_hash", "versions", "history", "seconds"} <= set(meta)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.keras", "decoder.json",
+                                                          "decoder.keras"]
+    saved = keras.models.load_model(tmp_path / "decoder.keras")
+    classifier = keras.models.load_model(tmp_path / "classifier.keras")
+    pv, _ = cet.explain.PerceptionVisualization(classifier, saved, layer="conv4_block1_out")(
+        helpers.images(2, 16, channels=1))
+    assert pv.shape == (2, 16, 16, 1)
+    again = decoder.train_decoder(tmp_path, config=TINY, verbose=0, resume=True)
+    assert again.status == "skipped" and again.metrics == meta["metrics"]
+
+
+def test_cli_runs_the_job_and_reports_bad_config(capsys):
+    args = cli.build_parser().parse_args(["train-decoder", "--out", "unused", "--epochs", "0"])
+    assert args.handler is decoder.main
+    assert args.handler(args) == 2
+    assert "train-decoder: error: epochs: expected a positive int, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("loss_weights", (0.2, 0.4), r"loss_weights: expected 3 non-negative floats"),
+    ("learning_rate", 0.0, "learning_rate: expected a positive float, got 0.0"),
+    ("batch_size", 0, "batch_size: expected a positive int, got 0"),
+])
+def test_bad_config_values_are_refused(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(TINY, **{field: value})
+
+
+def test_unknown_preset_and_arch_are_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match=r"preset: expected one of \['quick', 'paper'\]"):
+        decoder.train_decoder(tmp_path, preset="fast")
+    with pytest.raises(ValueError, match="arch: expected one of"):
+        decoder.train_decoder(tmp_path, config=dataclasses.replace(TINY, arch="resnet18"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_script_parser_matches_the_cli():
+    parser = decoder.add_arguments(argparse.ArgumentParser())
+    args = parser.parse_args(["--out", "x", "--preset", "paper", "--image-size", "32", "32"])
+    assert args.preset == "paper" and args.image_size == [32, 32] and args.classifier is None
