@@ -125,10 +125,11 @@ def compute_cgma(model: keras.Model, images, targets=None, k: int = 8, batch_siz
         InputError: k larger than the model's number of conv layers.
     """
     cams = _extractor(model, k, batch_size)(images, targets)  # (B, k, H, W)
-    return cumulative_average(cams)
+    return cumulative_average(cams).numpy()
 
 
-def cumulative_average(cams: np.ndarray) -> np.ndarray:
-    """(B, k, H, W) maps -> (B, H, W, k) running means along k."""
-    counts = np.arange(1, cams.shape[1] + 1, dtype=np.float32)[None, :, None, None]
-    return np.moveaxis(np.cumsum(cams, axis=1) / counts, 1, -1).astype(np.float32)
+def cumulative_average(cams) -> tf.Tensor:
+    """(B, k, H, W) maps -> (B, H, W, k) running means along k (Eq. 3-4); graph-compatible."""
+    cams = tf.convert_to_tensor(cams, tf.float32)
+    counts = tf.range(1, tf.shape(cams)[1] + 1, dtype=tf.float32)[None, :, None, None]
+    return tf.transpose(tf.cumsum(cams, axis=1) / counts, (0, 2, 3, 1))

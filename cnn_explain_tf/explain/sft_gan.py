@@ -132,9 +132,7 @@ class SFTGANExplainer:
 
     def _conditions(self, extractor: cgma.IntermediateGradCAMs, images, targets):
         """Images and cumulative CGMAs (Eq. 3-4) at the generator's resolution and channels."""
-        cams = extractor.explain_batch(images, targets)  # (B, k, H, W)
-        counts = tf.range(1, self.k + 1, dtype=tf.float32)[None, :, None, None]
-        maps = tf.transpose(tf.cumsum(cams, axis=1) / counts, (0, 2, 3, 1))
+        maps = cgma.cumulative_average(extractor.explain_batch(images, targets))
         height, width, channels = self.image_shape
         return (resize_images(images, (height, width), channels),
                 resize_images(maps, (height, width)))
