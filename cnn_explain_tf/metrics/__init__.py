@@ -1,5 +1,14 @@
 """Metrics for heat maps: localization, faithfulness, perturbation, robustness, similarity."""
 
+from cnn_explain_tf.metrics.base import ModelMetric
+from cnn_explain_tf.metrics.faithfulness import (
+    AverageDrop,
+    IncreaseInConfidence,
+    WinRate,
+    average_drop,
+    increase_in_confidence,
+    win_rate,
+)
 from cnn_explain_tf.metrics.localization import (
     LocalizationRates,
     background_error,
@@ -10,6 +19,13 @@ from cnn_explain_tf.metrics.localization import (
 )
 
 __all__ = [
+    "AverageDrop",
+    "IncreaseInConfidence",
+    "ModelMetric",
+    "WinRate",
+    "average_drop",
+    "increase_in_confidence",
+    "win_rate",
     "LocalizationRates",
     "background_error",
     "binarize",
