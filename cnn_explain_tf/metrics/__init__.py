@@ -17,8 +17,24 @@ from cnn_explain_tf.metrics.localization import (
     localization_rates,
     pointing_game,
 )
+from cnn_explain_tf.metrics.perturbation import (
+    AOPC,
+    DeletionAUC,
+    InsertionAUC,
+    PerturbationMetric,
+    aopc,
+    deletion_auc,
+    insertion_auc,
+)
 
 __all__ = [
+    "AOPC",
+    "DeletionAUC",
+    "InsertionAUC",
+    "PerturbationMetric",
+    "aopc",
+    "deletion_auc",
+    "insertion_auc",
     "AverageDrop",
     "IncreaseInConfidence",
     "ModelMetric",
