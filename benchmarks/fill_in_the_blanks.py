@@ -1,7 +1,7 @@
 """Times Fill in the blanks on a 28x28 digit classifier: batched masks vs a per-mask loop.
 
 Run: python benchmarks/fill_in_the_blanks.py [--masks 10000] [--batch-size 1000] [--loop-masks 300]
-Trains a small CNN on the embedded digits at 28x28 (2 epochs), then times, after one warm-up each,
+Trains a small CNN on the embedded digits at 28x28 (4 epochs), then times, after one warm-up each,
 the explainer keeping N* masks for one image with `batch_size` masks per compiled step, and the
 same explainer with one mask per compiled step (the per-mask loop), and prints both rates, their
 ratio and the time for N*. The machine's load average is printed too: timings on a shared CPU vary.
@@ -20,7 +20,7 @@ import cnn_explain_tf as cet
 
 
 def digit_classifier(seed: int = 0) -> tuple[keras.Model, np.ndarray, np.ndarray]:
-    """A LeNet-sized CNN trained for 2 epochs on digits at 28x28; returns it and test data."""
+    """A LeNet-sized CNN trained for 4 epochs on digits at 28x28; returns it and test data."""
     keras.utils.set_random_seed(seed)
     images, labels = cet.data.load_arrays("digits", "train", (28, 28))
     model = keras.Sequential([
@@ -29,7 +29,7 @@ def digit_classifier(seed: int = 0) -> tuple[keras.Model, np.ndarray, np.ndarray
         keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(),
         keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(images, labels, batch_size=64, epochs=2, verbose=0)
+    model.fit(images, labels, batch_size=64, epochs=4, verbose=0)
     test_images, test_labels = cet.data.load_arrays("digits", "test", (28, 28))
     return model, test_images, test_labels
 

@@ -505,14 +505,27 @@ def _prototype_class(explainer: FillInTheBlanks, image, label) -> int:
     return int(explainer.predict(prototype)[0])
 
 
-def mask_ablation(model: keras.Model, images, targets=None, ratios: Sequence[float] = (
-        0.1, 0.25, 0.5), patch_sizes: Sequence[int] = (1, 2, 4), verbose: int = 1,
+def mask_ablation(model: keras.Model, images, targets=None,
+                  ratios: Sequence[float] = (0.1, 0.25, 0.5),
+                  patch_sizes: Sequence[int] = (1, 2, 4), verbose: int = 1,
                   **options) -> Mapping[tuple[float, int], np.ndarray]:
     """Prototypes for every mask ratio x patch size pair (Fig. 4).
+
+    Args:
+        model: the classifier.
+        images: (B, H, W, C) images in [0, 1]; every patch size must divide H and W.
+        targets: None (the predicted class), an int, or B ints.
+        ratios: mask ratios to try.
+        patch_sizes: patch sizes to try.
+        verbose: 0 silences the progress bars.
+        **options: other `FillInTheBlanks` arguments.
 
     Returns:
         {(ratio, patch_size): (B, H, W, C) prototypes}; a pair where some image kept no mask maps
         to NaN images.
+
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision" (arXiv 2411.10273),
+        Fig. 4.
     """
     results = {}
     for ratio in ratios:

@@ -127,7 +127,9 @@ class DecoderTrainer(keras.Model):
         latents = tf.stop_gradient(self.encoder(images))
         with tf.GradientTape() as tape:
             terms = self._terms(images, latents, training=True)
-            loss = self.optimizer.scale_loss(tf.reduce_mean(terms["loss"]))
+            # Replicas' gradients are summed, so each replica's mean is divided by their count.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            loss = self.optimizer.scale_loss(tf.reduce_mean(terms["loss"]) / replicas)
         variables = self.decoder.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
         return self._track(terms, images)

@@ -154,3 +154,11 @@ def test_consistency_evaluation_runs_on_a_tiny_model(model):
     for scores in report.values():
         assert set(scores) == {"accuracy", "macro_f1", "weighted_f1", "without_prototype"}
         assert 0 <= scores["accuracy"] <= 1 and 0 <= scores["weighted_f1"] <= 1
+
+
+def test_mask_ablation_gives_one_prototype_batch_per_pair(model):
+    images = helpers.images(2, 16, seed=9)
+    prototypes = fill_blanks.mask_ablation(model, images, ratios=(0.25, 0.5), patch_sizes=(4, 8),
+                                           num_masks=8, batch_size=8, verbose=0)
+    assert set(prototypes) == {(0.25, 4), (0.25, 8), (0.5, 4), (0.5, 8)}
+    assert all(p.shape == images.shape for p in prototypes.values())
