@@ -26,8 +26,14 @@ from cnn_explain_tf.metrics.perturbation import (
     deletion_auc,
     insertion_auc,
 )
+from cnn_explain_tf.metrics.robustness import salt_and_pepper
+from cnn_explain_tf.metrics.similarity import SanityCheckResult, map_similarity, sanity_check
 
 __all__ = [
+    "SanityCheckResult",
+    "map_similarity",
+    "salt_and_pepper",
+    "sanity_check",
     "AOPC",
     "DeletionAUC",
     "InsertionAUC",
