@@ -95,3 +95,23 @@ def test_script_parser_matches_the_cli():
     parser = decoder.add_arguments(argparse.ArgumentParser())
     args = parser.parse_args(["--out", "x", "--preset", "paper", "--image-size", "32", "32"])
     assert args.preset == "paper" and args.image_size == [32, 32] and args.classifier is None
+
+
+def test_interrupted_run_leaves_only_a_backup_and_resume_finishes_it(tmp_path, monkeypatch):
+    config = dataclasses.replace(TINY, epochs=2)
+    save_epoch = keras.callbacks.BackupAndRestore.on_epoch_end
+
+    def interrupt_after_first_epoch(self, epoch, logs=None):
+        save_epoch(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.callbacks.BackupAndRestore, "on_epoch_end",
+                        interrupt_after_first_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        decoder.train_decoder(tmp_path, config=config, verbose=0)
+    assert [p.name.startswith(".backup-") for p in tmp_path.iterdir()] == [True]
+    monkeypatch.setattr(keras.callbacks.BackupAndRestore, "on_epoch_end", save_epoch)
+    decoder.train_decoder(tmp_path, config=config, verbose=0, resume=True)
+    meta = json.loads((tmp_path / "decoder.json").read_text())
+    assert len(meta["history"]["loss"]) == 1  # only the second epoch was left to run
+    assert not any(p.name.startswith(".backup-") for p in tmp_path.iterdir())
