@@ -8,13 +8,13 @@ Usage (after train-classifiers, build-cgma and train-gan):
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
+from timing import median_seconds
 
 from cnn_explain_tf import cgma_shards
 from cnn_explain_tf.explain import GradCAM, SFTGANExplainer
@@ -39,24 +39,14 @@ def heldout_dice(gan: SFTGANExplainer, shards: Path, pair: str) -> float:
     return float(np.concatenate(scores).mean())
 
 
-def seconds(function, repeats: int = 11) -> float:
-    """Median wall time of `function()` after one warm-up call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def time_ratio(gan: SFTGANExplainer, classifier: Path) -> tuple[float, float]:
     """(SFTGANExplainer.explain seconds, GradCAM seconds) on one classifier and batch of `BATCH`,
     both explainers running `BATCH` images per compiled step."""
     model = keras.models.load_model(classifier, compile=False)
     images = np.random.default_rng(0).random((BATCH, *model.input_shape[1:]), np.float32)
     gradcam = GradCAM(model, batch_size=BATCH)
-    return seconds(lambda: gan.explain(model, images)), seconds(lambda: gradcam(images))
+    return (median_seconds(lambda: gan.explain(model, images), repeats=11),
+            median_seconds(lambda: gradcam(images), repeats=11))
 
 
 def shard_throughput(classifier: Path, examples: int = 256) -> float:

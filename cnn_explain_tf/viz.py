@@ -36,6 +36,38 @@ def save_png(rgb: np.ndarray, path: str | os.PathLike) -> None:
         plt.imsave(temporary, rgb, format="png")
 
 
+def image_grid(columns: Mapping[str, Sequence[np.ndarray]], path: str | os.PathLike,
+               row_labels: Sequence[str] | None = None, title: str | None = None) -> None:
+    """A PNG with one titled column per entry and one row per image, written atomically.
+
+    Args:
+        columns: column title -> N images, each (H, W[, C]) floats in [0, 1] or uint8 RGB.
+        path: PNG path.
+        row_labels: N labels shown left of each row.
+        title: figure title.
+    """
+    names = list(columns)
+    rows = len(columns[names[0]])
+    figure, axes = plt.subplots(rows, len(names), squeeze=False,
+                                figsize=(1.6 * len(names), 1.7 * rows + 0.4))
+    for column, name in enumerate(names):
+        axes[0, column].set_title(name, fontsize=8)
+        for row, image in enumerate(columns[name]):
+            image = np.asarray(image)
+            axes[row, column].imshow(image if image.dtype == np.uint8 else
+                                     np.clip(to_rgb(image), 0, 1))
+            axes[row, column].set_xticks([])
+            axes[row, column].set_yticks([])
+    for row, label in enumerate(row_labels or []):
+        axes[row, 0].set_ylabel(label, fontsize=7)
+    if title:
+        figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110)
+    plt.close(figure)
+
+
 def comparison_grid(images: Sequence[np.ndarray], maps: Mapping[str, np.ndarray],
                     path: str | os.PathLike, title: str | None = None,
                     row_labels: Sequence[str] | None = None) -> None:
@@ -48,24 +80,6 @@ def comparison_grid(images: Sequence[np.ndarray], maps: Mapping[str, np.ndarray]
         title: figure title.
         row_labels: N labels shown left of each row (e.g. "label 3, predicted 3").
     """
-    columns = 1 + len(maps)
-    figure, axes = plt.subplots(len(images), columns, squeeze=False,
-                                figsize=(1.6 * columns, 1.7 * len(images) + 0.4))
-    for row, image in enumerate(images):
-        axes[row, 0].imshow(to_rgb(image))
-        if row_labels is not None:
-            axes[row, 0].set_ylabel(row_labels[row], fontsize=7)
-        for column, (name, method_maps) in enumerate(maps.items(), start=1):
-            axes[row, column].imshow(overlay(image, method_maps[row]))
-            if row == 0:
-                axes[row, column].set_title(name, fontsize=8)
-    axes[0, 0].set_title("image", fontsize=8)
-    for axis in axes.flat:
-        axis.set_xticks([])
-        axis.set_yticks([])
-    if title:
-        figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=110)
-    plt.close(figure)
+    overlays = {name: [overlay(image, heat_map) for image, heat_map in zip(images, method_maps)]
+                for name, method_maps in maps.items()}
+    image_grid({"image": list(images), **overlays}, path, row_labels, title)

@@ -15,8 +15,8 @@ import keras
 import numpy as np
 
 import cnn_explain_tf as cet
+from cnn_explain_tf import viz
 from cnn_explain_tf.explain import fill_blanks
-from cnn_explain_tf.explain.perception import save_image_grid
 from cnn_explain_tf.training import artifacts
 
 
@@ -48,14 +48,14 @@ def main() -> int:
 
     steps = cet.explain.FillInTheBlanks(model, args.mask_ratio, args.patch_size,
                                         mode="progressive", **options)(shown, shown_labels)
-    save_image_grid({"image": shown, **{f"step {i + 1}": steps.steps[:, i]
+    viz.image_grid({"image": shown, **{f"step {i + 1}": steps.steps[:, i]
                                         for i in range(steps.steps.shape[1])},
                      "prototype": steps.prototypes}, args.out / "fig3_progressive.png",
                     [f"label {label}" for label in shown_labels], "progressive filling")
 
     ablation = fill_blanks.mask_ablation(model, shown[:1], shown_labels[:1], args.ratios,
                                          args.patch_sizes, **options)
-    save_image_grid({f"patch {p}": [np.nan_to_num(ablation[(r, p)][0]) for r in args.ratios]
+    viz.image_grid({f"patch {p}": [np.nan_to_num(ablation[(r, p)][0]) for r in args.ratios]
                      for p in args.patch_sizes}, args.out / "fig4_ablation.png",
                     [f"ratio {r}" for r in args.ratios], "prototype: mask ratio x patch size")
 
@@ -63,7 +63,7 @@ def main() -> int:
         model, args.mask_ratio, args.patch_size, direction=direction,
         **{**options, "num_masks": min(args.num_masks, 256)})(shown, shown_labels).prototypes
               for direction in fill_blanks.DIRECTIONS}
-    save_image_grid({"image": shown, **orders}, args.out / "fig5_gradient_vs_bfgs.png",
+    viz.image_grid({"image": shown, **orders}, args.out / "fig5_gradient_vs_bfgs.png",
                     [f"label {label}" for label in shown_labels], "first vs second order")
     report["fig5_agreement"] = float(np.mean(orders["gradient"] == orders["bfgs"]))
     artifacts.write_json(report, args.out / "report.json")

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 import cnn_explain_tf as cet
+from cnn_explain_tf import viz
 from cnn_explain_tf.explain import perception
 from cnn_explain_tf.training import artifacts
 
@@ -49,7 +50,7 @@ def main() -> int:
         outputs, report["fig7_ssim"] = perception.compare_decoders(
             model, dict(zip(names, (decoder, second))), images[:64], meta["layer"])
         shown = {"image": images[:6], **{f"decoder ({k})": v[:6] for k, v in outputs.items()}}
-        perception.save_image_grid(shown, args.out / "fig7_invariance.png",
+        viz.image_grid(shown, args.out / "fig7_invariance.png",
                                    title="one encoder, decoders trained on different data")
     artifacts.write_json(report, args.out / "report.json")
     print(json.dumps({k: v for k, v in report.items() if k != "versions"}, indent=2,

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import viz
 from cnn_explain_tf.explain.base import Explainer
 from cnn_explain_tf.models.pv_decoder import ClassifierEncoder, ssim_per_channel
-from cnn_explain_tf.training.artifacts import atomic_path
 from cnn_explain_tf.validation import InputError, check_images, describe
 
 SaliencyStep = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
@@ -162,7 +160,7 @@ def reconstruction_figure(model: keras.Model, decoder: keras.Model, images, labe
                "reconstruction": reconstructions[rows], "PV": pv[rows]}
     row_labels = [f"{'right' if correct[i] else 'wrong'}: {labels[i]} -> {predicted[i]}"
                   for i in rows]
-    save_image_grid(columns, path, row_labels, "Perception Visualization")
+    viz.image_grid(columns, path, row_labels, "Perception Visualization")
     similarity = ssim_per_channel(images, reconstructions).numpy().mean(axis=1)
     return {"accuracy": float(correct.mean()), "correct": int(correct.sum()),
             "incorrect": int((~correct).sum()),
@@ -202,29 +200,3 @@ def compare_decoders(model: keras.Model, decoders: Mapping[str, keras.Model], im
 
 def _mean_ssim(first: np.ndarray, second: np.ndarray) -> float:
     return float(tf.reduce_mean(ssim_per_channel(first, second)))
-
-
-def save_image_grid(columns: Mapping[str, np.ndarray], path: str | os.PathLike,
-                    row_labels: Sequence[str] | None = None, title: str | None = None) -> None:
-    """A PNG with one column per entry (N images each, (H, W, C) in [0, 1] or uint8 RGB), one
-    row per image, written atomically.
-    """
-    names = list(columns)
-    rows = len(columns[names[0]])
-    figure, axes = plt.subplots(rows, len(names), squeeze=False,
-                                figsize=(1.6 * len(names), 1.7 * rows + 0.4))
-    for column, name in enumerate(names):
-        axes[0, column].set_title(name, fontsize=8)
-        for row, image in enumerate(columns[name]):
-            shown = image if np.asarray(image).dtype == np.uint8 else viz.to_rgb(image)
-            axes[row, column].imshow(np.clip(shown, 0, 255 if shown.dtype == np.uint8 else 1))
-            axes[row, column].set_xticks([])
-            axes[row, column].set_yticks([])
-    for row, label in enumerate(row_labels or []):
-        axes[row, 0].set_ylabel(label, fontsize=7)
-    if title:
-        figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=110)
-    plt.close(figure)
