@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from cnn_explain_tf import data
 from cnn_explain_tf.models import zoo
 from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training.presets import with_overrides
 from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
 
 __all__ = ["PRESETS", "PairResult", "TrainConfig", "add_arguments", "default_archs",
@@ -358,8 +359,7 @@ def main(args: argparse.Namespace) -> int:
     """Runs `train_classifiers` from parsed `add_arguments` options; returns the exit status."""
     overrides = {"epochs": args.epochs, "image_size": tuple(args.image_size or ()) or None}
     try:
-        config = dataclasses.replace(PRESETS[args.preset], **{
-            key: value for key, value in overrides.items() if value is not None})
+        config = with_overrides(PRESETS[args.preset], overrides)
         train_classifiers(args.out, args.datasets, args.archs, args.preset, config=config,
                           mixed_precision=args.mixed_precision, strategy=args.strategy,
                           resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1)

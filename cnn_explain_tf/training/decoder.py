@@ -21,6 +21,7 @@ from cnn_explain_tf.models.pv_decoder import (
     perception_loss,
 )
 from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training.presets import with_overrides
 from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
 
 __all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "DecoderTrainer", "add_arguments",
@@ -294,8 +295,7 @@ def main(args: argparse.Namespace) -> int:
                  "image_size": tuple(args.image_size) if args.image_size else None,
                  "max_examples": args.max_examples}
     try:
-        config = dataclasses.replace(PRESETS[args.preset], **{
-            key: value for key, value in overrides.items() if value is not None})
+        config = with_overrides(PRESETS[args.preset], overrides)
         result = train_decoder(args.out, args.preset, config=config, classifier=args.classifier,
                                mixed_precision=args.mixed_precision, strategy=args.strategy,
                                resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1)

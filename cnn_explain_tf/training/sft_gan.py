@@ -15,6 +15,7 @@ import tensorflow as tf
 from cnn_explain_tf import cgma_shards, data
 from cnn_explain_tf.models import sft
 from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training.presets import with_overrides
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
 from cnn_explain_tf.validation import InputError
 
@@ -405,8 +406,7 @@ def main(args: argparse.Namespace) -> int:
                  "max_examples": args.max_examples,
                  "reconstruction": args.reconstruction}
     try:
-        config = dataclasses.replace(_preset(args.preset), **{
-            key: value for key, value in overrides.items() if value is not None})
+        config = with_overrides(_preset(args.preset), overrides)
         meta = train_sft_gan(args.shards, args.out, args.variant, args.strategy, args.preset,
                              config=config, resume=args.resume,
                              mixed_precision=args.mixed_precision, distribute=args.distribute,
