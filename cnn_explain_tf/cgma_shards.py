@@ -14,11 +14,10 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from cnn_explain_tf import data, graph
+from cnn_explain_tf import artifacts, data, graph
 from cnn_explain_tf.cgma import compute_cgma, select_layers
 from cnn_explain_tf.explain.cam import GradCAM
 from cnn_explain_tf.models.sft import resize_images
-from cnn_explain_tf.training import artifacts
 from cnn_explain_tf.validation import InputError
 
 __all__ = ["SPLITS", "STRATEGY_SEMANTICS", "ShardSpec", "add_arguments", "build_cgma",

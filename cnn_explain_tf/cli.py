@@ -121,7 +121,7 @@ def save_npy(array, path: Path) -> None:
     """Writes a numpy array atomically."""
     import numpy as np
 
-    from cnn_explain_tf.training.artifacts import atomic_path
+    from cnn_explain_tf.artifacts import atomic_path
 
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         np.save(handle, array)

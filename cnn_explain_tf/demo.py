@@ -9,8 +9,8 @@ import keras
 import numpy as np
 
 from cnn_explain_tf import data, explain, viz
+from cnn_explain_tf.artifacts import library_versions, save_model, write_json
 from cnn_explain_tf.models import zoo
-from cnn_explain_tf.training.artifacts import library_versions, save_model, write_json
 
 METHOD_OPTIONS = {"smoothgrad": {"num_samples": 16}, "scorecam": {"max_channels": 32}}
 

@@ -11,7 +11,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from cnn_explain_tf.training.artifacts import atomic_path  # noqa: E402
+from cnn_explain_tf.artifacts import atomic_path  # noqa: E402
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:

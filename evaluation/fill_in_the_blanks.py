@@ -15,9 +15,8 @@ import keras
 import numpy as np
 
 import cnn_explain_tf as cet
-from cnn_explain_tf import viz
+from cnn_explain_tf import artifacts, viz
 from cnn_explain_tf.explain import fill_blanks
-from cnn_explain_tf.training import artifacts
 
 
 def main() -> int:

@@ -16,9 +16,8 @@ import keras
 import numpy as np
 
 import cnn_explain_tf as cet
-from cnn_explain_tf import viz
+from cnn_explain_tf import artifacts, viz
 from cnn_explain_tf.explain import perception
-from cnn_explain_tf.training import artifacts
 
 
 def load_run(folder: Path) -> tuple[dict, keras.Model]:

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 from helpers import classifier, images
 
-from cnn_explain_tf import cli
+from cnn_explain_tf import artifacts, cli
 from cnn_explain_tf.explain import SFTGANExplainer
 from cnn_explain_tf.models import sft
-from cnn_explain_tf.training import artifacts
 
 TINY = sft.GeneratorSize(channels=8, num_blocks=3, condition_filters=8, condition_channels=4)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from cnn_explain_tf.artifacts import atomic_path
 
 CACHE_ENV_VAR = "CNN_EXPLAIN_TF_CACHE"
 
@@ -55,13 +56,6 @@ def cached_arrays(
 
 
 def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Writes ``arrays`` to a temporary file beside ``path``, then renames it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Writes ``arrays`` as ``.npz`` to a temporary file beside ``path``, then renames it."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as stream:
+        np.savez(stream, **arrays)

@@ -189,6 +189,6 @@ class GuidedGradCAM(Explainer):
         self.guided = GuidedBackprop(model, **kwargs)
 
     def explain_batch(self, images, targets):
-        targets = resolve_targets(self.forward(images)[1], targets)
+        # Both parts resolve -1 to the same predicted class, so targets pass through unchanged.
         return normalize(self.gradcam.explain_batch(images, targets)
                          * self.guided.explain_batch(images, targets))

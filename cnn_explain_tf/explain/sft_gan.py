@@ -10,9 +10,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf import cgma
+from cnn_explain_tf import artifacts, cgma
 from cnn_explain_tf.models.sft import resize_images
-from cnn_explain_tf.training import artifacts
 from cnn_explain_tf.validation import InputError, check_positive_int
 
 __all__ = ["BoundSFTGANExplainer", "SFTGANExplainer"]

@@ -1,5 +1,5 @@
-"""Library side of training: classifier training, mixed precision, distribution, artifacts."""
+"""Library side of training: classifier training, mixed precision, distribution."""
 
-from cnn_explain_tf.training import artifacts, classifiers, precision, strategy
+from cnn_explain_tf.training import classifiers, precision, strategy
 
-__all__ = ["artifacts", "classifiers", "precision", "strategy"]
+__all__ = ["classifiers", "precision", "strategy"]

@@ -14,9 +14,9 @@ import keras
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from cnn_explain_tf import data
+from cnn_explain_tf import artifacts, data
 from cnn_explain_tf.models import zoo
-from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training import precision
 from cnn_explain_tf.training.presets import with_overrides
 from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from cnn_explain_tf import data
+from cnn_explain_tf import artifacts, data
 from cnn_explain_tf.models import zoo
 from cnn_explain_tf.models.pv_decoder import (
     LOSS_WEIGHTS,
@@ -20,7 +20,7 @@ from cnn_explain_tf.models.pv_decoder import (
     build_pv_decoder,
     perception_loss,
 )
-from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training import precision
 from cnn_explain_tf.training.presets import with_overrides
 from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
 

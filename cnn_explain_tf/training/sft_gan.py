@@ -12,9 +12,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from cnn_explain_tf import cgma_shards, data
+from cnn_explain_tf import artifacts, cgma_shards, data
 from cnn_explain_tf.models import sft
-from cnn_explain_tf.training import artifacts, precision
+from cnn_explain_tf.training import precision
 from cnn_explain_tf.training.presets import with_overrides
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
 from cnn_explain_tf.validation import InputError

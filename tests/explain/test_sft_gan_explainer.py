@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from helpers import classifier, images, same_resolution_classifier
 
+from cnn_explain_tf import artifacts
 from cnn_explain_tf.cgma import compute_cgma
 from cnn_explain_tf.explain import SFTGANExplainer
 from cnn_explain_tf.models import sft
-from cnn_explain_tf.training import artifacts
 from cnn_explain_tf.validation import InputError
 
 TINY = sft.GeneratorSize(channels=8, num_blocks=4, condition_filters=8, condition_channels=4)
