@@ -1,4 +1,4 @@
-"""Figures: heat-map overlays and method-comparison grids, written atomically as PNG."""
+"""Figures: heat-map overlays, comparison grids and result charts, written atomically as PNG."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from cnn_explain_tf.artifacts import atomic_path  # noqa: E402
+from cnn_explain_tf.validation import InputError, describe  # noqa: E402
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -83,3 +84,77 @@ def comparison_grid(images: Sequence[np.ndarray], maps: Mapping[str, np.ndarray]
     overlays = {name: [overlay(image, heat_map) for image, heat_map in zip(images, method_maps)]
                 for name, method_maps in maps.items()}
     image_grid({"image": list(images), **overlays}, path, row_labels, title)
+
+
+def bar_chart(values: Mapping[str, Sequence[float]], path: str | os.PathLike,
+              labels: Sequence[str], title: str | None = None,
+              ylabel: str | None = None) -> None:
+    """A PNG of grouped bars: one group per label, one coloured bar per series, written atomically.
+
+    Args:
+        values: series name (legend entry) -> one value per label, e.g. pair name -> CGMA relevance.
+        path: PNG path.
+        labels: the group names along the x axis, e.g. "CGMA 1" .. "CGMA k".
+        title: figure title.
+        ylabel: y-axis label.
+
+    Raises:
+        InputError: no series, or a series whose length differs from `labels`.
+    """
+    _check_series(values, len(labels), "values", "labels")
+    width = 0.8 / len(values)
+    figure, axes = plt.subplots(figsize=(max(4.0, 0.6 * len(labels) * len(values) + 1.5), 3.2))
+    for index, (name, heights) in enumerate(values.items()):
+        offset = (index - (len(values) - 1) / 2) * width
+        axes.bar(np.arange(len(labels)) + offset, heights, width, label=name)
+    axes.set_xticks(np.arange(len(labels)), labels)
+    _save_chart(figure, axes, path, title, None, ylabel)
+
+
+def line_chart(x: Sequence[float], series: Mapping[str, Sequence[float]],
+               path: str | os.PathLike, title: str | None = None, xlabel: str | None = None,
+               ylabel: str | None = None) -> None:
+    """A PNG with one marked line per series over shared x values, written atomically.
+
+    Args:
+        x: the x values, e.g. salt-and-pepper amounts or randomised-layer counts.
+        series: series name (legend entry) -> one y value per x value.
+        path: PNG path.
+        title: figure title.
+        xlabel: x-axis label.
+        ylabel: y-axis label.
+
+    Raises:
+        InputError: no series, or a series whose length differs from `x`.
+    """
+    _check_series(series, len(x), "series", "x")
+    figure, axes = plt.subplots(figsize=(5.0, 3.2))
+    for name, y in series.items():
+        axes.plot(x, y, marker="o", markersize=4, label=name)
+    _save_chart(figure, axes, path, title, xlabel, ylabel)
+
+
+def _check_series(series: Mapping[str, Sequence[float]], length: int, argument: str,
+                  reference: str) -> None:
+    if not series:
+        raise InputError(f"{argument}: expected at least one series, got {describe(series)}")
+    for name, points in series.items():
+        if len(points) != length:
+            raise InputError(f"{argument}[{name!r}]: expected {length} values (one per entry of "
+                             f"{reference}), got {len(points)}")
+
+
+def _save_chart(figure, axes, path: str | os.PathLike, title: str | None, xlabel: str | None,
+                ylabel: str | None) -> None:
+    """Labels a single-axes chart, adds the legend and grid, and writes it atomically as PNG."""
+    axes.set_title(title or "", fontsize=10)
+    axes.set_xlabel(xlabel or "")
+    axes.set_ylabel(ylabel or "")
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    try:
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, format="png", dpi=110)
+    finally:
+        plt.close(figure)
