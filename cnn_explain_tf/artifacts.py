@@ -34,9 +34,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> None:
@@ -45,10 +52,11 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> None:
         model.save(temporary)
 
 
-def write_json(data: Mapping, path: str | os.PathLike) -> None:
-    """Writes `data` as indented JSON at `path` atomically."""
+def write_json(data: Mapping, path: str | os.PathLike, sort_keys: bool = True) -> None:
+    """Writes `data` as indented JSON at `path` atomically (keys sorted, or kept in their order
+    when `sort_keys` is False, e.g. for table rows whose key order is the column order)."""
     with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=sort_keys) + "\n")
 
 
 def read_json(path: str | os.PathLike) -> dict | None:

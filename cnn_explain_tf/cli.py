@@ -1,4 +1,4 @@
-"""The `cnn-explain` command line: demo, explain, train-classifiers."""
+"""The `cnn-explain` command line: demo, explain, the training jobs and reproduce."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ JOBS = {
     "build-cgma": ("cnn_explain_tf.cgma_shards",
                    "write sharded CGMA datasets (image, CGMAs, Grad-CAM) of trained classifiers"),
     "train-gan": ("cnn_explain_tf.training.sft_gan", "train an LSFT or GSFT conditional GAN"),
+    "reproduce": ("cnn_explain_tf.reproduce",
+                  "the SFT-GAN paper end to end: classifiers, CGMAs, GANs, evaluation, report"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 

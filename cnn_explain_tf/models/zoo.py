@@ -114,6 +114,32 @@ def _mobilenet_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
     return keras.Model(inputs, x, name="mobilenet_lite")
 
 
+def _inception_module(x, filters: int, name: str):
+    """Inception v1 style module: 1x1, 1x1->3x3, 1x1->3x3->3x3 and pool->1x1 branches, concatenated."""
+    branches = [
+        _conv_bn_relu(x, filters, 1, name=f"{name}_1x1"),
+        _conv_bn_relu(_conv_bn_relu(x, filters // 2, 1, name=f"{name}_3x3_reduce"), filters, 3,
+                      name=f"{name}_3x3"),
+        _conv_bn_relu(_conv_bn_relu(_conv_bn_relu(x, filters // 2, 1, name=f"{name}_5x5_reduce"),
+                                    filters // 2, 3, name=f"{name}_5x5a"),
+                      filters // 2, 3, name=f"{name}_5x5b"),
+        _conv_bn_relu(layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x),
+                      filters // 2, 1, name=f"{name}_pool_proj"),
+    ]
+    return layers.Concatenate(name=f"{name}_concat")(branches)
+
+
+def _inception_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
+    """Inception-style net (an architecture family the quick GANs never see): 3x3 stem, then
+    three max-pooled inception modules of four parallel branches (19 convs)."""
+    inputs = keras.Input(input_shape)
+    x = _conv_bn_relu(inputs, 16, 3, name="stem")
+    for module, filters in enumerate((16, 32, 64), start=1):
+        x = layers.MaxPooling2D(name=f"mixed{module}_downsample")(x)
+        x = _inception_module(x, filters, name=f"mixed{module}")
+    return keras.Model(inputs, x, name="inception_lite")
+
+
 def _application(constructor: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
     def build_base(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
         return constructor(include_top=False, weights=weights, input_shape=input_shape)
@@ -132,6 +158,7 @@ _ARCHS: dict[str, _Arch] = {
     "vgg_lite": _Arch(_vgg_lite, MIN_INPUT_SIZE, None),
     "resnet_lite": _Arch(_resnet_lite, MIN_INPUT_SIZE, None),
     "mobilenet_lite": _Arch(_mobilenet_lite, MIN_INPUT_SIZE, None),
+    "inception_lite": _Arch(_inception_lite, MIN_INPUT_SIZE, None),
 }
 
 

@@ -24,7 +24,8 @@ __all__ = ["PRESETS", "PairResult", "TrainConfig", "add_arguments", "default_arc
            "default_datasets", "fit_classifier", "format_table", "main", "make_optimizer",
            "train_classifiers"]
 
-LITE_ARCHS = ("vgg_lite", "resnet_lite", "mobilenet_lite")
+QUICK_ARCHS = ("vgg_lite", "resnet_lite", "mobilenet_lite")
+LITE_ARCHS = (*QUICK_ARCHS, "inception_lite")
 PAPER_ARCHS = ("vgg16", "resnet50", "mobilenet")
 OPTIMIZERS = ("paper", "adam", "sgd")
 SCHEDULES = ("constant", "cosine")
@@ -93,8 +94,8 @@ def default_datasets() -> list[str]:
 
 
 def default_archs(preset: str) -> list[str]:
-    """The lite nets for "quick", the paper's VGG16, ResNet50 and MobileNet for "paper"."""
-    return list(LITE_ARCHS if preset == "quick" else PAPER_ARCHS)
+    """The lite VGG, ResNet and MobileNet for "quick", the paper's VGG16, ResNet50 and MobileNet for "paper"."""
+    return list(QUICK_ARCHS if preset == "quick" else PAPER_ARCHS)
 
 
 def make_optimizer(arch: str, config: TrainConfig,

@@ -7,7 +7,7 @@ import pytest
 from cnn_explain_tf.models import zoo
 
 APPLICATIONS = ["vgg16", "resnet50", "mobilenet", "inceptionv3", "xception", "vgg19", "densenet121"]
-LITE = ["vgg_lite", "resnet_lite", "mobilenet_lite"]
+LITE = ["vgg_lite", "resnet_lite", "mobilenet_lite", "inception_lite"]
 
 
 def _base(model: keras.Model) -> keras.Model:
