@@ -85,7 +85,8 @@ class Runner:
             if not (record and record.get("config_hash") == digest
                     and all((self.out_dir / f["path"]).exists() for f in record["figures"])):
                 record = _plain(_PairEvaluation(self, path, kind, gans).run())
-                artifacts.write_json({**record, "config_hash": digest}, record_path, sort_keys=False)
+                artifacts.write_json({**record, "config_hash": digest}, record_path,
+                                     sort_keys=False)
             outputs.append(record_path)
         return outputs
 

@@ -115,7 +115,7 @@ def _mobilenet_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
 
 
 def _inception_module(x, filters: int, name: str):
-    """Inception v1 style module: 1x1, 1x1->3x3, 1x1->3x3->3x3 and pool->1x1 branches, concatenated."""
+    """Inception v1 style module: 1x1, 1x1->3x3, 1x1->3x3->3x3 and pool->1x1 branches, joined."""
     branches = [
         _conv_bn_relu(x, filters, 1, name=f"{name}_1x1"),
         _conv_bn_relu(_conv_bn_relu(x, filters // 2, 1, name=f"{name}_3x3_reduce"), filters, 3,

@@ -94,7 +94,7 @@ def default_datasets() -> list[str]:
 
 
 def default_archs(preset: str) -> list[str]:
-    """The lite VGG, ResNet and MobileNet for "quick", the paper's VGG16, ResNet50 and MobileNet for "paper"."""
+    """Lite VGG, ResNet and MobileNet for "quick"; the paper's VGG16, ResNet50, MobileNet else."""
     return list(QUICK_ARCHS if preset == "quick" else PAPER_ARCHS)
 
 
