@@ -41,3 +41,16 @@ def test_sanity_check_flags_an_edge_detector_and_passes_gradcam():
     assert gradcam.passed and gradcam.similarity[-1] < 0.5, gradcam.similarity
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)
+
+
+def test_sanity_check_checkpoints_compare_fewer_layers_of_the_same_cascade():
+    model, batch = classifier(size=16), images(batch=2, size=16)
+    full = cet.metrics.sanity_check(cet.explain.GradCAM, model, batch)
+    sparse = cet.metrics.sanity_check(cet.explain.GradCAM, model, batch, checkpoints=2)
+    assert sparse.layers == ["conv3", "conv1"]  # evenly spaced among 4, the last included
+    np.testing.assert_allclose(sparse.similarity, full.similarity[[1, 3]], atol=1e-6)
+    assert sparse.passed == full.passed
+    one = cet.metrics.sanity_check(cet.explain.GradCAM, model, batch, checkpoints=1)
+    assert one.layers == ["conv1"] and one.similarity.shape == (1,)
+    with pytest.raises(InputError, match="checkpoints: expected an int >= 1, got 0"):
+        cet.metrics.sanity_check(cet.explain.GradCAM, model, batch, checkpoints=0)
