@@ -307,7 +307,7 @@ def train_sft_gan(shards_dir: str | Path, out_dir: str | Path, variant: str = "l
         gan = build_gan(variant, manifests[0]["image_shape"], manifests[0]["k"], config)
         saver = SFTGANCheckpoint(gan, out_dir / "checkpoints", save=is_chief(distribution))
         initial_epoch = _initial_epoch(saver, resume)
-        history = gan.fit(train, epochs=config.epochs, initial_epoch=initial_epoch,
+        history = gan.fit(train, epochs=config.epochs, initial_epoch=initial_epoch, shuffle=False,
                           verbose=verbose, callbacks=_callbacks(saver, out_dir, train))
     if saver.diverged:
         raise TrainingDivergedError(f"train-gan: {saver.diverged}; stopped, the last good "
