@@ -80,17 +80,24 @@ class Runner:
         gans = {v: explain.SFTGANExplainer.load(self.out_dir / "gan" / v, v) for v in VARIANTS}
         outputs = []
         pairs = self._classifier_paths()
-        # The sanity check builds (and traces) an explainer per randomised model on purpose.
-        tf.get_logger().setLevel("ERROR")
-        for kind, path in tqdm(pairs, desc="evaluate", unit="pair", disable=not self.verbose):
-            record_path = directory / "pairs" / f"{path.stem}.json"
-            record = artifacts.read_json(record_path)
-            if not (record and record.get("config_hash") == digest
-                    and all((self.out_dir / f["path"]).exists() for f in record["figures"])):
-                record = _plain(_PairEvaluation(self, path, kind, gans).run())
-                artifacts.write_json({**record, "config_hash": digest}, record_path,
-                                     sort_keys=False)
-            outputs.append(record_path)
+        # The sanity check builds (and traces) an explainer per randomised model on purpose:
+        # TensorFlow's retracing warnings are silenced while it runs.
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")
+        try:
+            for kind, path in tqdm(pairs, desc="evaluate", unit="pair",
+                                   disable=not self.verbose):
+                record_path = directory / "pairs" / f"{path.stem}.json"
+                record = artifacts.read_json(record_path)
+                if not (record and record.get("config_hash") == digest
+                        and all((self.out_dir / f["path"]).exists() for f in record["figures"])):
+                    record = _plain(_PairEvaluation(self, path, kind, gans).run())
+                    artifacts.write_json({**record, "config_hash": digest}, record_path,
+                                         sort_keys=False)
+                outputs.append(record_path)
+        finally:
+            logger.setLevel(level)
         return outputs
 
     def report(self, header: dict) -> dict:
