@@ -273,7 +273,7 @@ def leaderboard_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
 
 def sanity_rows(eval_set: EvalSet, factories: Mapping[str, Factory], count: int = 8,
                 seed: int = 0, checkpoints: int | None = 3
-                ) -> tuple[list[dict], dict[str, np.ndarray]]:
+                ) -> tuple[list[dict], dict[str, metrics.SanityCheckResult]]:
     """Cascading randomisation sanity check of each method on the first `count` images.
 
     Args:
@@ -286,7 +286,8 @@ def sanity_rows(eval_set: EvalSet, factories: Mapping[str, Factory], count: int 
 
     Returns:
         (rows: dataset, arch, method, "sanity SSIM" (similarity once every layer is randomised),
-        "sanity passed"; method -> similarity curve at the checkpoints, output side first).
+        "sanity passed"; method -> its `metrics.SanityCheckResult`: the checkpoint layers and
+        the similarity curve at them, output side first).
 
     References:
         Adebayo et al., "Sanity Checks for Saliency Maps", NeurIPS 2018; see
@@ -297,7 +298,7 @@ def sanity_rows(eval_set: EvalSet, factories: Mapping[str, Factory], count: int 
     for method, factory in factories.items():
         result = metrics.sanity_check(factory, eval_set.model, images, seed=seed,
                                       checkpoints=checkpoints)
-        curves[method] = result.similarity
+        curves[method] = result
         rows.append({**_header(eval_set), "method": method,
                      "sanity SSIM": float(result.similarity[-1]), "sanity passed": result.passed})
     return rows, curves

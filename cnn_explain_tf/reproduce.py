@@ -12,16 +12,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cnn_explain_tf import artifacts
-from cnn_explain_tf.cgma_shards import ShardSpec
+from cnn_explain_tf import __version__, artifacts, data, stages
+from cnn_explain_tf.cgma_shards import STRATEGY_SEMANTICS, ShardSpec
+from cnn_explain_tf.models import zoo
+from cnn_explain_tf.protocols import NOISE_AMOUNTS
 from cnn_explain_tf.training.classifiers import TrainConfig
-from cnn_explain_tf.training.sft_gan import GANConfig
+from cnn_explain_tf.training.sft_gan import CheckpointError, GANConfig, TrainingDivergedError
 from cnn_explain_tf.validation import InputError
 
-__all__ = ["PRESETS", "STAGES", "ReproduceConfig", "add_arguments", "main", "reproduce"]
+__all__ = ["PRESETS", "STAGES", "ReproduceConfig", "Stage", "add_arguments", "main", "reproduce",
+           "run_stages"]
 
 STAGES = ("classifiers", "cgma", "gan", "evaluate", "report")
-VARIANTS = ("gsft", "lsft")
 RUN_FILE = "run.json"
 
 
@@ -53,11 +55,33 @@ class ReproduceConfig:
     unseen_datasets: tuple[str, ...]
     unseen_archs: tuple[str, ...]
     eval_count: int = 128
-    noise_amounts: tuple[float, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+    noise_amounts: tuple[float, ...] = NOISE_AMOUNTS
     noise_count: int = 16
     leaderboard_count: int = 32
     sanity_count: int = 8
     seed: int = 0
+
+    def __post_init__(self):
+        for name in ("datasets", "archs", "unseen_datasets", "unseen_archs"):
+            if not getattr(self, name):
+                raise InputError(f"{name}: expected at least one name, got none")
+        for name in (*self.datasets, *self.unseen_datasets):
+            data.info(name)  # raises ValueError naming the unknown dataset
+        for name in self.datasets:
+            if data.info(name).semantics != STRATEGY_SEMANTICS[1]:
+                raise InputError(f"datasets: expected datasets of similar semantics (the GAN's "
+                                 f"strategy 1), got {name!r} "
+                                 f"({data.info(name).semantics or 'unknown'} semantics)")
+        for name in (*self.archs, *self.unseen_archs):
+            if name not in zoo.list_archs():
+                raise InputError(f"archs: expected names of {zoo.list_archs()}, got {name!r}")
+        for name in ("eval_count", "noise_count", "leaderboard_count", "sanity_count"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name}: expected a positive int, got {value!r}")
+        if not self.noise_amounts or not all(0 < a <= 1 for a in self.noise_amounts):
+            raise InputError(f"noise_amounts: expected fractions in (0, 1], got "
+                             f"{self.noise_amounts!r}")
 
     def stage_configs(self) -> dict[str, dict]:
         """Each stage's own config, chained with its upstream stage's (so a change upstream
@@ -69,13 +93,14 @@ class ReproduceConfig:
                                                            "seed")},
             "cgma": {"shards": as_dict["shards"]},
             "gan": {"gan": as_dict["gan"], "seed": self.seed},
-            "evaluate": {key: as_dict[key] for key in ("eval_count", "noise_amounts",
-                                                        "noise_count", "leaderboard_count",
-                                                        "sanity_count")},
+            "evaluate": {**{key: as_dict[key] for key in ("eval_count", "noise_amounts",
+                                                           "noise_count", "leaderboard_count",
+                                                           "sanity_count")},
+                         "methods": list(stages.LEADERBOARD_METHODS)},
         }
         chained, upstream = {}, None
         for stage, config in own.items():
-            chained[stage] = {**config, "upstream": upstream}
+            chained[stage] = {**config, "upstream": upstream, "version": __version__}
             upstream = artifacts.config_hash(chained[stage])
         return chained
 
@@ -112,41 +137,78 @@ PRESETS: dict[str, ReproduceConfig] = {
 
 
 @dataclasses.dataclass
-class _Stage:
-    """One cached stage: its directory, config hash and the artifacts that prove it finished."""
+class Stage:
+    """One cached stage: its directory, config, upstream stage and a function that runs it.
+
+    `run()` returns the paths (inside `directory`) that prove the stage finished. They are listed
+    in `directory/stage.json` with the config's hash and a fingerprint of the upstream stage's
+    `stage.json`, so a stage rebuilt upstream makes every stage after it stale.
+    """
 
     name: str
     directory: Path
     config: dict
     run: Callable[[], list[Path]]
+    upstream: Stage | None = None
 
     @property
-    def digest(self) -> str:
-        return artifacts.config_hash(self.config)
+    def marker(self) -> Path:
+        return self.directory / "stage.json"
 
-    def cached(self) -> bool:
-        marker = artifacts.read_json(self.directory / "stage.json") or {}
-        return (marker.get("config_hash") == self.digest
-                and all((self.directory / p).exists() for p in marker.get("artifacts", [])))
+    def fingerprint(self) -> str | None:
+        """Hash of this stage's finished record; None while it has not finished."""
+        marker = artifacts.read_json(self.marker)
+        return artifacts.config_hash(marker) if marker else None
 
-    def prepare(self, verbose: int) -> None:
-        """Removes a directory left by another config of this stage (never reused)."""
-        marker = artifacts.read_json(self.directory / "stage.json") or {}
-        stale = marker.get("config_hash") not in (None, self.digest)
-        if stale:
+    def state(self) -> str:
+        """"cached" (reusable), "stale" (another config or upstream: delete), "missing"
+        (unfinished or artifacts missing: rebuild what is missing)."""
+        marker = artifacts.read_json(self.marker)
+        if not marker:
+            return "missing"
+        upstream = self.upstream.fingerprint() if self.upstream else None
+        if (marker.get("config_hash"), marker.get("upstream")) != (
+                artifacts.config_hash(self.config), upstream):
+            return "stale"
+        if all((self.directory / path).exists() for path in marker.get("artifacts", [])):
+            return "cached"
+        return "missing"
+
+    def build(self, verbose: int) -> None:
+        """Runs the stage (after deleting a stale directory) and records it as finished."""
+        start = time.perf_counter()
+        if self.state() == "stale":
             if verbose:
-                print(f"{self.name}: config changed ({marker['config_hash']} -> {self.digest}); "
-                      "rebuilding from scratch")
+                print(f"{self.name}: its config or an upstream stage changed; rebuilding it "
+                      "from scratch")
             shutil.rmtree(self.directory)
-        elif marker and verbose:
-            print(f"{self.name}: artifacts missing; rebuilding them")
-
-    def finish(self, outputs: list[Path], seconds: float) -> None:
-        artifacts.write_json({"stage": self.name, "config_hash": self.digest, "config": self.config,
+        self.marker.unlink(missing_ok=True)  # an interrupted run never looks finished
+        outputs = self.run()
+        artifacts.write_json({"stage": self.name, "config_hash": artifacts.config_hash(self.config),
+                              "upstream": self.upstream.fingerprint() if self.upstream else None,
+                              "config": self.config,
                               "artifacts": [str(p.relative_to(self.directory)) for p in outputs],
-                              "seconds": seconds, "finished": _now(),
-                              "versions": artifacts.library_versions()},
-                             self.directory / "stage.json")
+                              "seconds": time.perf_counter() - start, "finished": _now(),
+                              "versions": artifacts.library_versions()}, self.marker)
+
+
+def run_stages(chain: list[Stage], verbose: int = 1) -> list[dict]:
+    """Builds the stages of `chain` that are not cached, in order; returns one record each
+    (name, status "ran" or "cached", seconds, config hash)."""
+    records = []
+    for number, stage in enumerate(chain, start=1):
+        start = time.perf_counter()
+        if verbose:
+            print(f"[{number}/{len(STAGES)}] {stage.name}", flush=True)
+        status = "cached" if stage.state() == "cached" else "ran"
+        if status == "ran":
+            stage.build(verbose)
+        records.append({"name": stage.name, "status": status,
+                        "seconds": round(time.perf_counter() - start, 2),
+                        "config_hash": artifacts.config_hash(stage.config)})
+        if verbose:
+            print(f"    {stage.name}: {status} in {records[-1]['seconds']:.1f} s", flush=True)
+    return records
 
 
 def reproduce(out_dir: str | Path, preset: str = "quick", *, config: ReproduceConfig | None = None,
@@ -177,27 +239,14 @@ def reproduce(out_dir: str | Path, preset: str = "quick", *, config: ReproduceCo
         raise InputError(f"preset: expected one of {list(PRESETS)}, got {preset!r}")
     config = config or PRESETS[preset]
     out_dir = Path(out_dir)
-    digest = _claim(out_dir, preset, config)
-    from cnn_explain_tf import stages as stage_runner  # heavy imports once arguments are valid
-
+    digest, fresh = _claim(out_dir, preset, config)
     stage_configs = config.stage_configs()
-    runner = stage_runner.Runner(out_dir, config, verbose)
-    stages = [_Stage(name, out_dir / name, stage_configs[name], getattr(runner, name))
-              for name in STAGES[:-1]]
-    records = []
-    for number, stage in enumerate(stages, start=1):
-        start = time.perf_counter()
-        if verbose:
-            print(f"[{number}/{len(STAGES)}] {stage.name}", flush=True)
-        status = "cached" if stage.cached() else "ran"
-        if status == "ran":
-            stage.prepare(verbose)
-            stage.finish(stage.run(), time.perf_counter() - start)
-        records.append({"name": stage.name, "status": status,
-                        "seconds": round(time.perf_counter() - start, 2),
-                        "config_hash": stage.digest})
-        if verbose:
-            print(f"    {stage.name}: {status} in {records[-1]['seconds']:.1f} s", flush=True)
+    runner = stages.Runner(out_dir, config, verbose)
+    chain: list[Stage] = []
+    for name in STAGES[:-1]:
+        chain.append(Stage(name, out_dir / name, stage_configs[name], getattr(runner, name),
+                           chain[-1] if chain else None))
+    records = run_stages(chain, verbose)
     if verbose:
         print(f"[{len(STAGES)}/{len(STAGES)}] report", flush=True)
     results = runner.report({"title": f"cnn_explain_tf reproduction of arXiv 2301.08067 "
@@ -205,14 +254,18 @@ def reproduce(out_dir: str | Path, preset: str = "quick", *, config: ReproduceCo
                              "preset": preset, "config_hash": digest,
                              "config": dataclasses.asdict(config),
                              "versions": artifacts.library_versions(), "created": _now(),
-                             "stages": records})
+                             "fresh": fresh, "stages": records})
     if verbose:
         print(_summary(results, out_dir))
     return results
 
 
-def _claim(out_dir: Path, preset: str, config: ReproduceConfig) -> str:
-    """Checks that `out_dir` is writable and free for this config; records the run there."""
+def _claim(out_dir: Path, preset: str, config: ReproduceConfig) -> tuple[str, bool]:
+    """Checks that `out_dir` is writable and new, empty or this config's run; records the run.
+
+    Returns:
+        (the config's hash, whether the run starts from a new or empty directory).
+    """
     digest = artifacts.config_hash(dataclasses.asdict(config))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -221,10 +274,15 @@ def _claim(out_dir: Path, preset: str, config: ReproduceConfig) -> str:
     except OSError as error:
         raise InputError(f"out: expected a writable directory, got {out_dir} "
                          f"({error.strerror or error})") from error
-    saved = artifacts.read_json(out_dir / RUN_FILE)
-    if saved is None and any(p.name in STAGES for p in out_dir.iterdir()):
-        raise InputError(f"out: {out_dir} holds stage folders but no {RUN_FILE}; it is not a "
-                         "reproduce run of this config. Choose another --out")
+    run_file = out_dir / RUN_FILE
+    saved = artifacts.read_json(run_file)
+    if saved is None and run_file.exists():
+        raise InputError(f"out: {run_file} is not readable JSON; it is not a reproduce run. "
+                         "Choose another --out (or delete that folder)")
+    if saved is None and any(out_dir.iterdir()):
+        raise InputError(f"out: expected a new or empty directory, or one holding a reproduce "
+                         f"run, got {out_dir} with other files and no {RUN_FILE}. Choose another "
+                         "--out")
     if saved is not None and saved.get("config_hash") != digest:
         raise InputError(f"out: {out_dir} holds the run of another config (preset "
                          f"{saved.get('preset')!r}, hash {saved.get('config_hash')}); this one is "
@@ -232,9 +290,8 @@ def _claim(out_dir: Path, preset: str, config: ReproduceConfig) -> str:
                          "--out (or delete that folder)")
     if saved is None:
         artifacts.write_json({"preset": preset, "config_hash": digest,
-                              "config": dataclasses.asdict(config), "created": _now()},
-                             out_dir / RUN_FILE)
-    return digest
+                              "config": dataclasses.asdict(config), "created": _now()}, run_file)
+    return digest, saved is None
 
 
 def _summary(results: dict, out_dir: Path) -> str:
@@ -268,7 +325,7 @@ def main(args: argparse.Namespace) -> int:
         config = dataclasses.replace(PRESETS[args.preset],
                                      **({"seed": args.seed} if args.seed is not None else {}))
         reproduce(args.out, args.preset, config=config, verbose=0 if args.quiet else 1)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, CheckpointError, TrainingDivergedError) as error:
         print(f"reproduce: error: {error}", file=sys.stderr)
         return 2
     return 0

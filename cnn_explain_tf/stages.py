@@ -57,7 +57,8 @@ class Runner:
         """Builds the CGMA shards of every seen classifier."""
         build_cgma(self.out_dir / "classifiers" / "seen", self.out_dir / "cgma", self.config.shards,
                    strategy=None, datasets=self.config.datasets, verbose=self.verbose)
-        return sorted((self.out_dir / "cgma").glob("*/*"))
+        return sorted(p for p in (self.out_dir / "cgma").glob("*/*")
+                      if not p.name.startswith("."))  # not a killed write's temporary file
 
     def gan(self) -> list[Path]:
         """Trains LSFT and GSFT on the seen pairs' shards (resuming from checkpoints)."""
@@ -95,7 +96,7 @@ class Runner:
                     record = _plain(_PairEvaluation(self, path, kind, gans).run())
                     artifacts.write_json({**record, "config_hash": digest}, record_path,
                                          sort_keys=False)
-                outputs.append(record_path)
+                outputs += [record_path, *(self.out_dir / f["path"] for f in record["figures"])]
         finally:
             logger.setLevel(level)
         return outputs
@@ -105,9 +106,9 @@ class Runner:
         records = [artifacts.read_json(self.out_dir / "evaluate" / "pairs" / f"{p.stem}.json")
                    for _, p in self._classifier_paths()]
         results = {**header, **_Sections(self.out_dir, self.config, records, header).build()}
+        report.write_report(results, self.out_dir)  # first: it validates every figure and table
         artifacts.write_json(_plain(results, nan=None), self.out_dir / "results.json",
-                            sort_keys=False)
-        report.write_report(results, self.out_dir)
+                             sort_keys=False)
         return results
 
     def _classifier_paths(self) -> list[tuple[str, Path]]:
@@ -129,12 +130,12 @@ class _PairEvaluation:
         self.pair = path.stem
         self.factories = {name: gans[name].bind if name in gans else _registry_factory(name)
                           for name in LEADERBOARD_METHODS}
+        self.core = {name: self.factories[name] for name in CORE_METHODS}
         self.figures: list[dict] = []
 
     def run(self) -> dict:
         eval_set = self._eval_set()
-        core = {name: self.factories[name] for name in CORE_METHODS}
-        maps, _ = protocols.explain_all(eval_set, core)
+        maps, _ = protocols.explain_all(eval_set, self.core)
         record = {"pair": self.pair, "dataset": eval_set.dataset, "arch": eval_set.arch,
                   "kind": self.kind, "test_accuracy": self.meta["test_accuracy"],
                   "images": len(eval_set.images),
@@ -150,8 +151,7 @@ class _PairEvaluation:
 
     def _seen_protocols(self, eval_set: protocols.EvalSet) -> dict:
         config = self.config
-        core = {name: self.factories[name] for name in CORE_METHODS}
-        noise, shown = protocols.noise_robustness(_head(eval_set, config.noise_count), core,
+        noise, shown = protocols.noise_robustness(_head(eval_set, config.noise_count), self.core,
                                                   config.noise_amounts, config.seed)
         self._noise_grid(shown)
         board = _head(eval_set, config.leaderboard_count)
@@ -165,7 +165,9 @@ class _PairEvaluation:
                               for v, gan in self.gans.items()},
                 "leaderboard": protocols.leaderboard_rows(board, board_maps, seconds),
                 "sanity": sanity,
-                "sanity_curves": {name: np.asarray(c).tolist() for name, c in curves.items()}}
+                "sanity_curves": {name: {"layers": result.layers,
+                                         "similarity": result.similarity.tolist()}
+                                  for name, result in curves.items()}}
 
     def _eval_set(self) -> protocols.EvalSet:
         """Test images (held-out classes for seen pairs, all for unseen ones), shuffled, capped."""
@@ -218,11 +220,8 @@ class _Sections:
 
     def _goals(self, table3: list[dict]) -> list[dict]:
         by_method = {row["method"]: row for row in table3}
-        drop = {m: by_method.get(LABELS[m], by_method.get(m, {})).get("average drop %",
-                                                                      float("nan"))
-                for m in ("lsft", "gradcam")}
-        win = by_method.get(LABELS["lsft"], by_method.get("lsft", {})).get("win % vs Grad-CAM",
-                                                                          float("nan"))
+        drop = {m: by_method[m]["average drop %"] for m in ("lsft", "gradcam")}
+        win = by_method["lsft"]["win % vs Grad-CAM"]
         goals = [{"goal": "LSFT average drop lower than Grad-CAM's (Table 3)",
                   "ours": f"{drop['lsft']:.2f} % vs {drop['gradcam']:.2f} %",
                   "paper": f"{PAPER['drop']['lsft']} % vs {PAPER['drop']['gradcam']} %",
@@ -230,7 +229,7 @@ class _Sections:
                  {"goal": "LSFT wins against Grad-CAM on more than half the images (Table 3)",
                   "ours": f"{win:.1f} %", "paper": f"{PAPER['win']} %", "met": bool(win > 50)}]
         stages = self.header["stages"]
-        if self.header["preset"] == "quick" and all(s["status"] == "ran" for s in stages):
+        if self.header["preset"] == "quick" and self.header["fresh"]:
             minutes = sum(s["seconds"] for s in stages) / 60
             goals.append({"goal": f"preset quick finishes in <= {QUICK_MINUTES} minutes "
                                   "from an empty directory",
@@ -286,7 +285,7 @@ class _Sections:
     def _table3(self, average: list[dict]) -> dict:
         rows = _rows(self.seen, "table3")
         by_method = {row["method"]: row for row in average}
-        lsft, gradcam = (by_method.get(LABELS[m], by_method.get(m)) for m in ("lsft", "gradcam"))
+        lsft, gradcam = by_method["lsft"], by_method["gradcam"]
         verdict = ("lower than" if lsft["average drop %"] < gradcam["average drop %"]
                    else "not lower than")
         return _section("table3", "Table 3: faithfulness (average drop, increase, win %)",
@@ -297,8 +296,9 @@ class _Sections:
                         "map keeps more confidence than Grad-CAM's (ties count half). "
                         f"Our LSFT average drop ({lsft['average drop %']:.2f} %) is {verdict} "
                         f"Grad-CAM's ({gradcam['average drop %']:.2f} %), with a win rate of "
-                        f"{lsft['win % vs Grad-CAM']:.1f} %; the paper reports 9.95 % vs 11.49 % "
-                        "and 53.9 %.",
+                        f"{lsft['win % vs Grad-CAM']:.1f} %; the paper reports "
+                        f"{PAPER['drop']['lsft']} % vs {PAPER['drop']['gradcam']} % and "
+                        f"{PAPER['win']} %.",
                         [_table("table3", "Per pair", rows),
                          _table("table3_average", "Average over pairs", average)])
 
@@ -323,16 +323,23 @@ class _Sections:
     def _relevance(self) -> dict:
         rows, figures = [], []
         for variant in VARIANTS:
-            values = {r["pair"]: r["relevance"][variant] for r in self.seen}
-            k = len(next(iter(values.values())))
-            rows += [{"pair": pair, "variant": LABELS[variant],
-                      **{f"CGMA {j + 1}": v for j, v in enumerate(vector)}}
-                     for pair, vector in values.items()]
+            k = len(self.seen[0]["relevance"][variant])
+            rows += [{"pair": r["pair"], "variant": LABELS[variant],
+                      **{f"CGMA {j + 1}": v for j, v in enumerate(r["relevance"][variant])}}
+                     for r in self.seen]
+            per_dataset = protocols.average_rows(
+                [{"dataset": r["dataset"], **{str(j): v for j, v in
+                                              enumerate(r["relevance"][variant])}}
+                 for r in self.seen], ("dataset",))
             path = Path("figures") / f"relevance_{variant}.png"
-            viz.bar_chart(values, self.out_dir / path, [f"CGMA {j + 1}" for j in range(k)],
-                          title=f"{LABELS[variant]}: relative relevance of each CGMA",
+            viz.bar_chart({row["dataset"]: [row[str(j)] for j in range(k)]
+                           for row in per_dataset},
+                          self.out_dir / path, [f"CGMA {j + 1}" for j in range(k)],
+                          title=f"{LABELS[variant]}: relative relevance of each CGMA "
+                                "(mean over architectures)",
                           ylabel="share of relevance")
-            figures.append({"path": str(path), "caption": f"{LABELS[variant]} CGMA relevance"})
+            figures.append({"path": str(path), "caption": f"{LABELS[variant]} CGMA relevance per "
+                                                          "dataset"})
         return _section("relevance", "Section 5: CGMA relevance",
                         "How much the generated map changes when one CGMA (cumulative average of "
                         "intermediate Grad-CAMs, from the first to the last selected layer) is "
@@ -342,7 +349,10 @@ class _Sections:
     def _unseen(self) -> dict:
         rows = []
         for r in self.unseen:
-            row = {"dataset": r["dataset"], "arch": r["arch"], "test accuracy": r["test_accuracy"]}
+            seen_arch = r["arch"] in self.config.archs
+            row = {"dataset": r["dataset"], "arch": r["arch"],
+                   "unseen": "dataset" if seen_arch else "dataset and architecture",
+                   "test accuracy": r["test_accuracy"]}
             dice = r["table2"][0]
             for method_row in r["table3"]:
                 method = method_row["method"]
@@ -354,8 +364,9 @@ class _Sections:
                 row[f"{method_row['method']} win %"] = method_row["win % vs Grad-CAM"]
             rows.append(row)
         return _section("unseen", "Unseen pairs: architectures and datasets the GANs never saw",
-                        "Classifiers of an architecture family and of a dataset not used to "
-                        "train the GANs, explained by the same generators (all test classes).",
+                        "Classifiers of datasets (and, where marked, architecture families) "
+                        "never used to train the GANs, explained by the same generators on all "
+                        "test classes.",
                         [_table("unseen", "Unseen pairs", rows)],
                         self._figures("fig5", self.unseen))
 
@@ -373,31 +384,35 @@ class _Sections:
                         self._figures("methods", self.seen))
 
     def _sanity(self) -> dict:
-        rows = []
-        groups: dict[tuple, list[dict]] = {}
+        rows = [{**row, "sanity passed": float(row["sanity passed"])}
+                for r in self.seen for row in r["sanity"]]
+        rows = [{"dataset": row["dataset"], "method": row["method"],
+                 "sanity SSIM": row["sanity SSIM"], "pairs passed": f"{passed}/{row['pairs']}",
+                 "passed": passed == row["pairs"]}
+                for row in protocols.average_rows(rows, ("dataset", "method"))
+                for passed in [round(row["sanity passed"] * row["pairs"])]]
+        curves, figures = [], []
         for r in self.seen:
-            for row in r["sanity"]:
-                groups.setdefault((r["dataset"], row["method"]), []).append(row)
-        for (dataset, method), members in groups.items():
-            rows.append({"dataset": dataset, "method": method,
-                         "sanity SSIM": float(np.mean([m["sanity SSIM"] for m in members])),
-                         "pairs passed": f"{sum(m['sanity passed'] for m in members)}"
-                                         f"/{len(members)}",
-                         "passed": all(m["sanity passed"] for m in members)})
-        figures = []
+            for method, curve in r["sanity_curves"].items():
+                curves.append({"pair": r["pair"], "method": method,
+                               "layers randomised up to": ", ".join(curve["layers"]),
+                               **{f"SSIM {j + 1}": v for j, v in enumerate(curve["similarity"])}})
         for r in {record["dataset"]: record for record in reversed(self.seen)}.values():
-            curves = r["sanity_curves"]
-            length = len(next(iter(curves.values())))
+            series = {m: c["similarity"] for m, c in r["sanity_curves"].items()}
+            length = len(next(iter(series.values())))
             path = Path("figures") / f"sanity_{r['pair']}.png"
-            viz.line_chart(list(range(1, length + 1)), curves, self.out_dir / path,
+            viz.line_chart(list(range(1, length + 1)), series, self.out_dir / path,
                            title=f"{r['pair']}: cascading randomisation",
-                           xlabel="layers randomised (from the top)", ylabel="SSIM to original")
+                           xlabel="checkpoint (evenly spaced layers from the output; the last: "
+                                  "all randomised)", ylabel="SSIM to the trained model's maps")
             figures.append({"path": str(path), "caption": f"sanity check curves, {r['pair']}"})
         return _section("sanity", "Sanity check: cascading model randomisation",
                         "Weights are re-initialised layer by layer from the output (Adebayo et "
                         "al.); a method passes when its maps on the fully randomised model are "
                         "dissimilar (SSIM < 0.5) from the maps of the trained model.",
-                        [_table("sanity", "Sanity check per dataset", rows)], figures)
+                        [_table("sanity", "Sanity check per dataset", rows),
+                         _table("sanity_curves", "SSIM at each checkpoint of the cascade", curves)],
+                        figures)
 
 
 def _plain(value, nan=float("nan")):

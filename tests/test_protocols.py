@@ -171,8 +171,9 @@ def test_sanity_rows_flag_a_method_that_ignores_the_weights(eval_set):
     assert [(row["method"], row["sanity passed"]) for row in rows] == [
         ("brightness", False), ("gradcam", True)]
     assert rows[0]["sanity SSIM"] == pytest.approx(1.0, abs=1e-6) and rows[1]["sanity SSIM"] < 0.5
-    assert curves["gradcam"].shape == (3,)  # 3 checkpoints among the 4 kernel layers
-    assert curves["gradcam"][-1] == pytest.approx(rows[1]["sanity SSIM"])
+    assert curves["gradcam"].similarity.shape == (3,)  # 3 checkpoints among 4 kernel layers
+    assert len(curves["gradcam"].layers) == 3
+    assert curves["gradcam"].similarity[-1] == pytest.approx(rows[1]["sanity SSIM"])
 
 
 def test_bad_input_raises_input_error_naming_the_argument(eval_set, maps):

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import artifacts, cgma
+from cnn_explain_tf.explain.base import normalize
 from cnn_explain_tf.models.sft import resize_images
 from cnn_explain_tf.validation import InputError, check_positive_int
 
@@ -27,6 +28,9 @@ class SFTGANExplainer:
     generator's channels, colour ones averaged when it takes one channel), runs the generator and
     resizes the map back to the classifier's input size, all in one compiled step per batch
     (traced once per classifier). The classifier may be an architecture never seen in training.
+    Like every other explainer's, each map is min-max normalised to [0, 1] (Grad-CAM, the GAN's
+    training target, is normalised the same way), so its scale is comparable in energy-map
+    metrics; `relevance` works on the raw generator output.
 
     Args:
         generator: `[image, cgma] -> (B, H, W, 1)`, e.g. from `build_lsft_generator`.
@@ -137,9 +141,9 @@ class SFTGANExplainer:
                 resize_images(maps, (height, width)))
 
     def _generate_maps(self, images, cgma, size):
-        """(B, H, W) generated maps resized to `size`."""
+        """(B, H, W) generated maps resized to `size`, min-max normalised per image."""
         heat = tf.cast(self.generator([images, cgma], training=False), tf.float32)
-        return resize_images(heat, size)[..., 0]
+        return normalize(resize_images(heat, size)[..., 0])
 
     def _relevance_batch(self, images, cgma):
         """(B, k) Eq. 10 relevance; the k ablations and the unablated map in one call."""

@@ -75,7 +75,7 @@ def test_imagenet_preprocessing_matches_keras_preprocess_input(mode):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("resnet", (32, 32, 1), 10), r"arch: expected one of \['vgg16'.*'mobilenet_lite'\], got 'res"),
+    (("resnet", (32, 32, 1), 10), r"arch: expected one of \['vgg16'.*'inception_lite'\], got 'res"),
     (("vgg16", (4, 32, 1), 10), "at least 8x8, got 4x32"),
     (("vgg_lite", (32, 32), 10), r"input_shape: expected \(height, width, channels\)"),
     (("vgg_lite", (32, 32.5, 1), 10), "input_shape: expected"),
