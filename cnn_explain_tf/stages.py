@@ -223,11 +223,11 @@ class _Sections:
         drop = {m: by_method[m]["average drop %"] for m in ("lsft", "gradcam")}
         win = by_method["lsft"]["win % vs Grad-CAM"]
         goals = [{"goal": "LSFT average drop lower than Grad-CAM's (Table 3)",
-                  "ours": f"{drop['lsft']:.2f} % vs {drop['gradcam']:.2f} %",
+                  "ours": f"{_percent(drop['lsft'])} vs {_percent(drop['gradcam'])}",
                   "paper": f"{PAPER['drop']['lsft']} % vs {PAPER['drop']['gradcam']} %",
                   "met": bool(drop["lsft"] < drop["gradcam"])},
                  {"goal": "LSFT wins against Grad-CAM on more than half the images (Table 3)",
-                  "ours": f"{win:.1f} %", "paper": f"{PAPER['win']} %", "met": bool(win > 50)}]
+                  "ours": _percent(win, 1), "paper": f"{PAPER['win']} %", "met": bool(win > 50)}]
         stages = self.header["stages"]
         if self.header["preset"] == "quick" and self.header["fresh"]:
             minutes = sum(s["seconds"] for s in stages) / 60
@@ -294,9 +294,9 @@ class _Sections:
                         "confident (lower is better). Increase in confidence: share of images "
                         "whose energy map is more confident. Win %: share of images whose energy "
                         "map keeps more confidence than Grad-CAM's (ties count half). "
-                        f"Our LSFT average drop ({lsft['average drop %']:.2f} %) is {verdict} "
-                        f"Grad-CAM's ({gradcam['average drop %']:.2f} %), with a win rate of "
-                        f"{lsft['win % vs Grad-CAM']:.1f} %; the paper reports "
+                        f"Our LSFT average drop ({_percent(lsft['average drop %'])}) is {verdict} "
+                        f"Grad-CAM's ({_percent(gradcam['average drop %'])}), with a win rate of "
+                        f"{_percent(lsft['win % vs Grad-CAM'], 1)}; the paper reports "
                         f"{PAPER['drop']['lsft']} % vs {PAPER['drop']['gradcam']} % and "
                         f"{PAPER['win']} %.",
                         [_table("table3", "Per pair", rows),
@@ -428,6 +428,11 @@ def _plain(value, nan=float("nan")):
     if isinstance(value, (float, np.floating)):
         return nan if np.isnan(value) else float(value)
     return value
+
+
+def _percent(value: float, decimals: int = 2) -> str:
+    """"12.34 %", or "n/a" for NaN (e.g. an average drop where every image was excluded)."""
+    return "n/a" if np.isnan(value) else f"{value:.{decimals}f} %"
 
 
 def _registry_factory(name: str):
