@@ -247,6 +247,7 @@ def reproduce(out_dir: str | Path, preset: str = "quick", *, config: ReproduceCo
         chain.append(Stage(name, out_dir / name, stage_configs[name], getattr(runner, name),
                            chain[-1] if chain else None))
     records = run_stages(chain, verbose)
+    fresh_seconds = _fresh_run_seconds(out_dir, fresh, records)
     if verbose:
         print(f"[{len(STAGES)}/{len(STAGES)}] report", flush=True)
     results = runner.report({"title": f"cnn_explain_tf reproduction of arXiv 2301.08067 "
@@ -254,7 +255,7 @@ def reproduce(out_dir: str | Path, preset: str = "quick", *, config: ReproduceCo
                              "preset": preset, "config_hash": digest,
                              "config": dataclasses.asdict(config),
                              "versions": artifacts.library_versions(), "created": _now(),
-                             "fresh": fresh, "stages": records})
+                             "fresh_run_seconds": fresh_seconds, "stages": records})
     if verbose:
         print(_summary(results, out_dir))
     return results
@@ -292,6 +293,16 @@ def _claim(out_dir: Path, preset: str, config: ReproduceConfig) -> tuple[str, bo
         artifacts.write_json({"preset": preset, "config_hash": digest,
                               "config": dataclasses.asdict(config), "created": _now()}, run_file)
     return digest, saved is None
+
+
+def _fresh_run_seconds(out_dir: Path, fresh: bool, records: list[dict]) -> float | None:
+    """Seconds the stages took in the run that started from an empty folder (recorded in
+    run.json by that run); None when that run was interrupted and resumed."""
+    saved = artifacts.read_json(out_dir / RUN_FILE)
+    if fresh:
+        saved["fresh_run_seconds"] = sum(record["seconds"] for record in records)
+        artifacts.write_json(saved, out_dir / RUN_FILE)
+    return saved.get("fresh_run_seconds")
 
 
 def _summary(results: dict, out_dir: Path) -> str:

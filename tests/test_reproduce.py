@@ -90,10 +90,13 @@ def test_leaderboard_covers_every_registered_explainer():
 
 def test_second_run_reuses_every_stage(smoke):
     out, first = smoke
+    fresh = json.loads((out / "run.json").read_text())["fresh_run_seconds"]
+    assert fresh == pytest.approx(sum(stage["seconds"] for stage in first["stages"]))
     reproduce.reproduce(out, "smoke", verbose=0)
     second = _saved(out)
     assert [s["status"] for s in second["stages"]] == ["cached"] * 4
     assert _tables(second) == _tables(first)
+    assert second["fresh_run_seconds"] == fresh  # the time of the run from an empty folder
 
 
 def test_missing_figure_is_rebuilt_and_the_rest_reused(smoke):
