@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 from cnn_explain_tf import artifacts, data
 from cnn_explain_tf.models import zoo
 from cnn_explain_tf.training import precision
-from cnn_explain_tf.training.presets import with_overrides
-from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
+from cnn_explain_tf.training.presets import add_run_options, with_overrides
+from cnn_explain_tf.training.strategy import get_strategy, is_chief
 
 __all__ = ["PRESETS", "PairResult", "TrainConfig", "add_arguments", "default_archs",
            "default_datasets", "fit_classifier", "format_table", "main", "make_optimizer",
@@ -346,13 +346,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
                         help="override the preset's image size")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_float16 on GPU, mixed_bfloat16 on CPU")
-    parser.add_argument("--strategy", choices=list(STRATEGIES), default="default")
-    parser.add_argument("--resume", action="store_true",
-                        help="skip pairs already trained with the same config")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or table")
+    add_run_options(parser, resume_help="skip pairs already trained with the same config",
+                    quiet_help="no progress bars or table")
     return parser
 
 

@@ -21,8 +21,8 @@ from cnn_explain_tf.models.pv_decoder import (
     perception_loss,
 )
 from cnn_explain_tf.training import precision
-from cnn_explain_tf.training.presets import with_overrides
-from cnn_explain_tf.training.strategy import STRATEGIES, get_strategy, is_chief
+from cnn_explain_tf.training.presets import add_run_options, with_overrides
+from cnn_explain_tf.training.strategy import get_strategy, is_chief
 
 __all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "DecoderTrainer", "add_arguments",
            "main", "train_decoder"]
@@ -278,13 +278,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
     parser.add_argument("--max-examples", type=int, help="cap on the train images")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_float16 on GPU, mixed_bfloat16 on CPU")
-    parser.add_argument("--strategy", choices=list(STRATEGIES), default="default")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue an interrupted run; skip a finished one")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_run_options(parser, resume_help="continue an interrupted run; skip a finished one",
+                    quiet_help="no progress bars")
     return parser
 
 
