@@ -44,6 +44,8 @@ class ReproduceConfig:
         noise_count: images per pair for the noise protocol.
         leaderboard_count: images per pair explained by every method.
         sanity_count: images per pair of the cascading-randomisation sanity check.
+        sanity_checkpoints: comparisons along the cascade (evenly spaced, the fully randomised
+            model last); each builds every explainer anew.
         seed: seeds training, splits, noise and randomisation.
     """
 
@@ -59,6 +61,7 @@ class ReproduceConfig:
     noise_count: int = 16
     leaderboard_count: int = 32
     sanity_count: int = 8
+    sanity_checkpoints: int = 3
     seed: int = 0
 
     def __post_init__(self):
@@ -75,7 +78,8 @@ class ReproduceConfig:
         for name in (*self.archs, *self.unseen_archs):
             if name not in zoo.list_archs():
                 raise InputError(f"archs: expected names of {zoo.list_archs()}, got {name!r}")
-        for name in ("eval_count", "noise_count", "leaderboard_count", "sanity_count"):
+        for name in ("eval_count", "noise_count", "leaderboard_count", "sanity_count",
+                     "sanity_checkpoints"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name}: expected a positive int, got {value!r}")
@@ -95,7 +99,8 @@ class ReproduceConfig:
             "gan": {"gan": as_dict["gan"], "seed": self.seed},
             "evaluate": {**{key: as_dict[key] for key in ("eval_count", "noise_amounts",
                                                            "noise_count", "leaderboard_count",
-                                                           "sanity_count")},
+                                                           "sanity_count",
+                                                           "sanity_checkpoints")},
                          "methods": list(stages.LEADERBOARD_METHODS)},
         }
         chained, upstream = {}, None
@@ -116,7 +121,7 @@ PRESETS: dict[str, ReproduceConfig] = {
         gan=GANConfig(epochs=1, batch_size=16, max_examples=48, learning_rate=1e-3),
         unseen_datasets=("objects32",), unseen_archs=("inception_lite",),
         eval_count=12, noise_amounts=(0.1, 0.5), noise_count=4, leaderboard_count=4,
-        sanity_count=2),
+        sanity_count=2, sanity_checkpoints=1),
     "quick": ReproduceConfig(
         datasets=_GLYPHS, archs=("vgg_lite", "resnet_lite", "mobilenet_lite"),
         classifier=_QUICK_CLASSIFIER,

@@ -159,7 +159,7 @@ class _PairEvaluation:
         shown_maps = {name: board_maps[name][:3] for name in self.factories}
         self._grid("methods", board.images[:3], shown_maps, f"{self.pair}: every explainer")
         sanity, curves = protocols.sanity_rows(eval_set, self.factories, config.sanity_count,
-                                               config.seed)
+                                               config.seed, config.sanity_checkpoints)
         return {"noise": noise,
                 "relevance": {v: protocols.cgma_relevance(eval_set, gan).tolist()
                               for v, gan in self.gans.items()},
