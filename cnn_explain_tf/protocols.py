@@ -15,7 +15,8 @@ from cnn_explain_tf.explain.sft_gan import SFTGANExplainer
 from cnn_explain_tf.metrics._checks import nan_mean
 from cnn_explain_tf.validation import InputError, check_images, describe
 
-__all__ = ["EvalSet", "Factory", "NOISE_AMOUNTS", "PATCH_GRID", "PERTURBATION_STEPS",
+__all__ = ["DISPLAY_NAMES", "EvalSet", "Factory", "NOISE_AMOUNTS", "PATCH_GRID",
+           "PERTURBATION_STEPS",
            "average_rows", "cgma_relevance", "dice_rows", "explain_all", "faithfulness_rows",
            "leaderboard_rows", "localization_rows", "noise_robustness", "sanity_rows"]
 
@@ -37,7 +38,8 @@ one by one (an eighth of the image); deletion and insertion cover all patches in
 NOISE_FIGURE_IMAGES = 3
 """Noisy images and maps per amount that `noise_robustness` keeps for a figure."""
 
-_DISPLAY_NAMES = {"gradcam": "Grad-CAM"}
+DISPLAY_NAMES = {"gradcam": "Grad-CAM", "gsft": "GSFT", "lsft": "LSFT"}
+"""How reports and column names spell the methods whose registry name is not readable."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +151,7 @@ def faithfulness_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
     images, model = eval_set.images, eval_set.model
     drop, increase = metrics.AverageDrop(model), metrics.IncreaseInConfidence(model)
     win = metrics.WinRate(model)
-    win_column = f"win % vs {_DISPLAY_NAMES.get(reference, reference)}"
+    win_column = f"win % vs {DISPLAY_NAMES.get(reference, reference)}"
     return [{**_header(eval_set), "method": method,
              "average drop %": drop.evaluate(images, heat),
              "increase in confidence %": increase.evaluate(images, heat),

@@ -24,7 +24,7 @@ VARIANTS = ("gsft", "lsft")
 LEADERBOARD_METHODS = ("saliency", "smoothgrad", "guided_backprop", "deconvnet", "gradcam",
                        "gradcam++", "scorecam", "guided_gradcam", "lrp_epsilon", *VARIANTS)
 """Every explainer of the library, in the order of the report's leaderboard."""
-LABELS = {"gradcam": "Grad-CAM", "gsft": "GSFT", "lsft": "LSFT"}
+LABELS = protocols.DISPLAY_NAMES
 PAPER = {"drop": {"lsft": 9.95, "gradcam": 11.49}, "win": 53.9}
 QUICK_MINUTES = 30
 GRID_IMAGES = 4
