@@ -8,15 +8,15 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["atomic_path", "config_hash", "library_versions", "read_json", "save_model",
-           "write_json"]
+__all__ = ["atomic_path", "config_hash", "library_versions", "read_json", "reusable",
+           "save_model", "write_json"]
 
 
 @contextlib.contextmanager
@@ -71,6 +71,24 @@ def config_hash(config: Mapping) -> str:
     """Stable short hash of a JSON-serialisable config (key order does not matter)."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def reusable(json_path: str | os.PathLike, config_hash: str,
+             artifacts: Iterable[str | os.PathLike] = ()) -> dict | None:
+    """The saved JSON side-car at `json_path` if the work it describes can be reused, else None.
+
+    This is the one "skip finished work" rule of the library: work is reusable when its JSON
+    side-car exists and is valid, its `"config_hash"` equals `config_hash`, and every path in
+    `artifacts` exists. Relative artifact paths are resolved against the JSON's folder, so
+    `reusable(out / "model.json", digest, ["model.keras"])` checks `out / "model.keras"`.
+    """
+    json_path = Path(json_path)
+    saved = read_json(json_path)
+    if not isinstance(saved, dict) or saved.get("config_hash") != config_hash:
+        return None
+    if not all((json_path.parent / path).exists() for path in artifacts):
+        return None
+    return saved
 
 
 def library_versions() -> dict[str, str]:

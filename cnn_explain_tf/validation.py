@@ -1,8 +1,9 @@
-"""Input checks shared by every explainer: images, targets, integer options, clear errors."""
+"""Input checks shared by the library: images, targets, integer options, configs, clear errors."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -118,10 +119,65 @@ def check_targets(targets, batch_size: int, num_classes: int) -> np.ndarray:
 
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    """Returns `value` as int if it is an integer >= minimum, else raises with the argument's
-    name."""
+    """Returns `value` as int if it is an integer >= minimum, else raises with the argument's name.
+
+    This is the library's one integer-option check (explainers, metrics, layers and, through
+    `check_config`, every job config).
+
+    Raises:
+        TypeError: `value` is not an int (bools are refused too).
+        InputError: `value` is smaller than `minimum`.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name}: expected an int >= {minimum}, got {describe(value)}")
     if value < minimum:
         raise InputError(f"{name}: expected an int >= {minimum}, got {value}")
     return int(value)
+
+
+def check_choice(name: str, value, options: Collection):
+    """Returns `value` if it is one of `options`, else raises naming the valid options.
+
+    Raises:
+        InputError: e.g. "optimizer: expected one of ['paper', 'adam', 'sgd'], got 'rmsprop'".
+    """
+    if value not in options:
+        raise InputError(f"{name}: expected one of {list(options)}, got {describe(value)}")
+    return value
+
+
+def check_config(config, positive: Iterable[str] = (), optional_positive: Iterable[str] = (),
+                 choices: Mapping[str, Collection] | None = None) -> None:
+    """Validates fields of a (frozen) dataclass config; call it from the config's __post_init__.
+
+    Args:
+        config: the dataclass instance; fields are read by name.
+        positive: fields that must be ints >= 1 (`check_positive_int`).
+        optional_positive: fields that must be None or ints >= 1.
+        choices: field name -> the values it may take (`check_choice`).
+
+    Raises:
+        TypeError: a positive field that is not an int.
+        InputError: a field out of range or not among its choices; the message names the field.
+
+    Example:
+        >>> @dataclasses.dataclass(frozen=True)
+        ... class Recipe:
+        ...     epochs: int
+        ...     optimizer: str = "adam"
+        ...     def __post_init__(self):
+        ...         check_config(self, positive=["epochs"], choices={"optimizer": ["adam", "sgd"]})
+        >>> Recipe(epochs=0)
+        Traceback (most recent call last):
+        ...
+        cnn_explain_tf.validation.InputError: epochs: expected an int >= 1, got 0
+    """
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"config: expected a dataclass instance, got {describe(config)}")
+    for name in positive:
+        check_positive_int(name, getattr(config, name))
+    for name in optional_positive:
+        if getattr(config, name) is not None:
+            check_positive_int(name, getattr(config, name))
+    for name, options in (choices or {}).items():
+        check_choice(name, getattr(config, name), options)
