@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -15,8 +16,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["atomic_path", "config_hash", "library_versions", "read_json", "reusable",
-           "save_model", "write_json"]
+from cnn_explain_tf.validation import InputError
+
+__all__ = ["UnreadableModelError", "atomic_path", "config_hash", "library_versions", "load_model",
+           "read_json", "reusable", "save_model", "write_json"]
+
+
+class UnreadableModelError(InputError):
+    """A model file exists but is not a readable `.keras` file: corrupt, truncated or other."""
 
 
 @contextlib.contextmanager
@@ -50,6 +57,33 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> None:
     """Saves `model` in the `.keras` format at `path` atomically."""
     with atomic_path(path) as temporary:
         model.save(temporary)
+
+
+def load_model(path: str | os.PathLike, what: str = "model") -> keras.Model:
+    """Loads a `.keras` model (uncompiled) with errors that say what is wrong with the file.
+
+    Keras reports a corrupt or truncated file as "File not found"; this says so truthfully.
+
+    Args:
+        path: the `.keras` file.
+        what: the argument's name for messages, e.g. "classifier" or "model".
+
+    Raises:
+        InputError: no file at `path`.
+        UnreadableModelError: the file is not a readable `.keras` file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what}: expected a .keras file, got {path} (no such file)")
+    if not zipfile.is_zipfile(path):
+        raise UnreadableModelError(f"{what}: {path} is not a readable .keras file (not a zip "
+                                   "archive: corrupt, truncated or another format)")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        raise UnreadableModelError(f"{what}: {path} is not a readable .keras file "
+                                   f"({type(error).__name__}: {first_line})") from error
 
 
 def write_json(data: Mapping, path: str | os.PathLike, sort_keys: bool = True) -> None:

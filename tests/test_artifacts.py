@@ -1,6 +1,10 @@
 """Tests of artifacts: atomic writes, config hashes and the one "reuse if the hash matches" rule."""
 
+import keras
+import pytest
+
 from cnn_explain_tf import artifacts
+from cnn_explain_tf.validation import InputError
 
 
 def test_reusable_returns_saved_json_when_hash_matches_and_artifacts_exist(tmp_path):
@@ -31,3 +35,17 @@ def test_reusable_refuses_corrupt_or_non_object_json(tmp_path):
 def test_config_hash_ignores_key_order():
     assert artifacts.config_hash({"a": 1, "b": 2}) == artifacts.config_hash({"b": 2, "a": 1})
     assert artifacts.config_hash({"a": 1}) != artifacts.config_hash({"a": 2})
+
+
+def test_load_model_says_truthfully_what_is_wrong(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    artifacts.save_model(model, tmp_path / "ok.keras")
+    assert artifacts.load_model(tmp_path / "ok.keras").output_shape == (None, 2)
+    (tmp_path / "cut.keras").write_bytes((tmp_path / "ok.keras").read_bytes()[:500])
+    (tmp_path / "text.keras").write_text("not a model")
+    for name in ("cut.keras", "text.keras"):
+        with pytest.raises(artifacts.UnreadableModelError, match="not a readable .keras file"):
+            artifacts.load_model(tmp_path / name, "classifier")
+    with pytest.raises(InputError, match=r"classifier: expected a .keras file, .* \(no such"):
+        artifacts.load_model(tmp_path / "missing.keras", "classifier")
