@@ -1,0 +1,98 @@
+"""The SFT-GAN paper's protocols (Tables 1-3, noise, CGMA relevance) on images with a known mask."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from squares import MASK, SIZE, constant, gradcam, oracle, square_set
+
+import cnn_explain_tf as cet
+from cnn_explain_tf.protocols import common, sft_gan
+from cnn_explain_tf.validation import InputError
+
+
+@pytest.fixture(scope="module")
+def eval_set() -> common.EvalSet:
+    return square_set()
+
+
+@pytest.fixture(scope="module")
+def maps(eval_set) -> dict:
+    return common.explain_all(eval_set, {"gradcam": gradcam, "oracle": oracle,
+                                         "ones": constant(1.0)})[0]
+
+
+def rates(row: sft_gan.LocalizationRow) -> dict:
+    return {"TP %": row.tp, "FP %": row.fp, "TN %": row.tn, "FN %": row.fn}
+
+
+def test_localization_rows_give_table1_rates_in_percent(eval_set, maps):
+    rows = sft_gan.localization_rows(eval_set, maps)
+    assert [row.method for row in rows] == ["gradcam", "oracle", "ones"]
+    assert [field.name for field in dataclasses.fields(rows[0])] == [
+        "dataset", "arch", "method", "tp", "fp", "tn", "fn"]
+    assert rates(rows[1]) == {"TP %": 100, "FP %": 0, "TN %": 100, "FN %": 0}
+    assert rates(rows[2]) == {"TP %": 100, "FP %": 100, "TN %": 0, "FN %": 0}
+
+
+def test_dice_rows_have_the_reference_exactly_one(eval_set, maps):
+    rows = sft_gan.dice_rows(eval_set, maps)
+    assert [row.method for row in rows] == ["gradcam", "oracle", "ones"]
+    dice = {row.method: row.dice for row in rows}
+    assert dice["gradcam"] == 1.0 and rows[0].dataset == "squares"
+    assert {row.reference for row in rows} == {"gradcam"}
+    dice = {row.method: row.dice for row in sft_gan.dice_rows(eval_set, maps, reference="ones")}
+    assert dice["oracle"] == pytest.approx(2 * 36 / (36 + 256))
+    with pytest.raises(InputError, match="reference: expected one of the methods"):
+        sft_gan.dice_rows(eval_set, maps, reference="lsft")
+
+
+def test_faithfulness_rows_score_the_reference_50_against_itself(eval_set, maps):
+    rows = sft_gan.faithfulness_rows(eval_set, maps)
+    assert [field.name for field in dataclasses.fields(rows[0])] == [
+        "dataset", "arch", "method", "reference", "average_drop", "increase_in_confidence",
+        "win_rate"]
+    assert rows[0].win_rate == 50 and rows[0].reference == "gradcam"
+    # A map of ones leaves the image unchanged: no drop, no increase, a tie against itself.
+    ones = sft_gan.faithfulness_rows(eval_set, maps, reference="ones")[2]
+    assert (ones.average_drop, ones.increase_in_confidence, ones.win_rate) == (0, 0, 50)
+
+
+def test_noise_robustness_covers_every_amount_and_method(eval_set):
+    seen = []
+
+    def recording(model):
+        def explain(images, targets=None):
+            seen.append(targets)
+            return np.zeros(np.shape(images)[:3], np.float32)
+        return explain
+
+    factories = {"oracle": oracle, "ones": constant(1.0), "recording": recording}
+    rows, figure = sft_gan.noise_robustness(eval_set, factories, amounts=(0.0, 0.25), seed=3)
+    assert [(row.amount, row.method) for row in rows] == [
+        (amount, method) for amount in (0.0, 0.25) for method in factories]
+    errors = {(row.amount, row.method): row.background_error for row in rows}
+    assert errors[0.0, "oracle"] == 0 and errors[0.0, "ones"] == errors[0.25, "ones"] == 1
+    assert 0 < errors[0.25, "oracle"] < 0.25  # salt pixels are bright: half the noise, roughly
+    predicted = np.argmax(eval_set.model.predict(eval_set.images, verbose=0), axis=-1)
+    for targets in seen:
+        np.testing.assert_array_equal(targets, predicted)
+    assert figure.amounts == [0.0, 0.25]
+    noisy = cet.metrics.salt_and_pepper(eval_set.images, 0.25, 3)
+    np.testing.assert_array_equal(figure.images[0.25], noisy[:3])
+    assert figure.maps["oracle"][0.25].shape == (3, SIZE, SIZE)
+
+
+def test_cgma_relevance_is_k_shares_summing_to_one(eval_set):
+    generator = cet.models.build_lsft_generator((SIZE, SIZE, 3), 3, "quick")
+    relevance = sft_gan.cgma_relevance(eval_set, cet.explain.TrainedGenerator(generator, "lsft"))
+    assert relevance.shape == (3,) and relevance.dtype == np.float32
+    assert np.all(relevance >= 0) and relevance.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_bad_maps_raise_input_error_naming_the_method(eval_set, maps):
+    small = {**maps, "oracle": maps["oracle"][:, :8, :8]}
+    for rows in (sft_gan.localization_rows, sft_gan.dice_rows, sft_gan.faithfulness_rows):
+        with pytest.raises(InputError, match=r"maps\['oracle'\]: expected the shape of the masks"):
+            rows(eval_set, small)
+    assert MASK.shape == (4, SIZE, SIZE)
