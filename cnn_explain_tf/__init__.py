@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
-from cnn_explain_tf import cgma, data, explain, graph, metrics, models  # noqa: E402
+from cnn_explain_tf import data, explain, graph, metrics, models, probes  # noqa: E402
+from cnn_explain_tf.explain import cgma  # noqa: E402
 
-__all__ = ["__version__", "cgma", "data", "explain", "graph", "metrics", "models"]
+__all__ = ["__version__", "cgma", "data", "explain", "graph", "metrics", "models", "probes"]

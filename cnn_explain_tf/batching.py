@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import keras
 import numpy as np
@@ -11,12 +13,17 @@ import tensorflow as tf
 from cnn_explain_tf import graph
 from cnn_explain_tf.validation import check_images, check_positive_int, check_targets
 
-__all__ = ["ModelRunner", "batched"]
+__all__ = ["ModelCache", "ModelRunner", "batched"]
+
+T = TypeVar("T")
 
 
 def batched(step: Callable, arrays: tuple[np.ndarray, ...], batch_size: int) -> np.ndarray:
-    """Runs `step` on consecutive `batch_size` slices of `arrays`; the results concatenated as
-    float32 numpy."""
+    """Runs `step` on consecutive `batch_size` slices of `arrays`.
+
+    Returns:
+        The results of every slice concatenated along the batch axis, as float32 numpy.
+    """
     total = len(arrays[0])
     parts = [np.asarray(step(*(a[i:i + batch_size] for a in arrays)))
              for i in range(0, total, batch_size)]
@@ -62,3 +69,22 @@ class ModelRunner:
     def forward(self, images, taps=(), rules: graph.BackwardRules | None = None):
         """(tapped layer outputs, logits) of the classifier, with an optional backward rule set."""
         return graph.run(self.model, images, taps=taps, rules=rules, output=self.output)
+
+
+class ModelCache:
+    """Objects built once per classifier (and key), held weakly by the classifier.
+
+    The one cache style for compiled steps and the explainers that hold them: an entry is built on
+    first use by `get(model, key, build)` and reused for the same model object afterwards, so
+    repeated calls on one classifier trace their graph functions once.
+    """
+
+    def __init__(self):
+        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get(self, model: keras.Model, key: Hashable, build: Callable[[], T]) -> T:
+        """The entry of (`model`, `key`), built by `build()` on first use."""
+        per_model = self._entries.setdefault(model, {})
+        if key not in per_model:
+            per_model[key] = build()
+        return per_model[key]

@@ -111,7 +111,7 @@ def make_explainer(args: argparse.Namespace, model):
             raise ValueError(f"generator: expected --generator PATH (a train-gan generator) for "
                              f"--method {args.method}, got none")
         return explain.SFTGANExplainer.load(args.generator, method,
-                                            batch_size=args.batch_size).bind(model)
+                                            batch_size=args.batch_size)(model)
     if args.generator is not None:
         raise ValueError(f"generator: expected only with --method lsft or gsft, got it with "
                          f"--method {args.method}")

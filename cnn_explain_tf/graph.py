@@ -51,10 +51,9 @@ class BackwardRules:
     """Hooks that change the backward pass while keeping the forward pass; the default is plain
     gradients.
 
-    `activation(fn, x, relu_like)` applies an element-wise activation, `affine(y)` receives the
-    output of
-    every layer that is affine in its input (dense, conv, BN, pooling, merges) before its
-    activation.
+    `activation(fn, x, relu_like)` applies an element-wise activation; `affine(y)` receives the
+    output of every layer that is affine in its input (dense, conv, BN, pooling, merges) before
+    its activation.
     """
 
     changes_gradients = False
@@ -84,9 +83,8 @@ def run(model: keras.Model, inputs, *, taps=(), rules: BackwardRules | None = No
         linearize: bool = True, output: int | None = None, record: bool = False):
     """Runs `model` on real tensors layer by layer, returning (tapped outputs, model output).
 
-    Nested Sequential/functional models are entered, so any inner layer can be tapped. Weights are
-    the
-    caller's (no copy) and the caller's model is not modified.
+    Nested Sequential/functional models are entered, so any inner layer can be tapped. Weights
+    are the caller's (no copy) and the caller's model is not modified.
 
     Args:
         model: the classifier.
@@ -228,8 +226,10 @@ _LAYER_LISTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def list_layers(model) -> list[LayerInfo]:
-    """Leaf layers in execution (CNN) order, entering nested models, found by a graph-mode trace
-    (cached per model: tracing a large network takes seconds)."""
+    """Leaf layers in execution (CNN) order, entering nested models, found by a graph-mode trace.
+
+    Cached per model: tracing a large network takes seconds.
+    """
     if model not in _LAYER_LISTS:
         _LAYER_LISTS[model] = _trace_layers(model)
     return _LAYER_LISTS[model]
@@ -252,7 +252,8 @@ def find_layer(model, layer: str | keras.layers.Layer | None) -> keras.layers.La
     """Resolves a CAM layer: a name, a layer object, or None for the last conv-like 4-D layer.
 
     Raises:
-        InputError: unknown name (the message lists candidates) or no 4-D layer at all.
+        InputError: unknown name (the message lists candidates), a layer whose output is not 4-D
+            (B, h, w, channels), e.g. a Dense layer, or no 4-D layer at all.
     """
     layers = list_layers(model)
     candidates = [info for info in layers if info.is_conv_like]
@@ -263,7 +264,16 @@ def find_layer(model, layer: str | keras.layers.Layer | None) -> keras.layers.La
         return candidates[-1].layer
     for info in layers:
         if info.layer is layer or info.name == layer:
-            return info.layer
+            return _four_dimensional(info, model)
     names = ", ".join(info.name for info in candidates[-12:])
     raise InputError(f"layer: expected the name of a layer in model '{model.name}', got "
                      f"{describe(layer)}; the last 4-D candidates are: {names}")
+
+
+def _four_dimensional(info: LayerInfo, model) -> keras.layers.Layer:
+    """The layer of `info` if its output is 4-D, else an InputError naming it."""
+    if info.rank != 4:
+        raise InputError(f"layer: expected a layer with a 4-D output (B, h, w, channels), such as "
+                         f"a convolution, got '{info.name}' ({type(info.layer).__name__}) of "
+                         f"model '{model.name}', whose output has rank {info.rank}")
+    return info.layer

@@ -128,7 +128,7 @@ class _PairEvaluation:
         self.model = keras.models.load_model(path, compile=False)
         self.meta = artifacts.read_json(path.with_suffix(".json"))
         self.pair = path.stem
-        self.factories = {name: gans[name].bind if name in gans else _registry_factory(name)
+        self.factories = {name: gans[name] if name in gans else _registry_factory(name)
                           for name in LEADERBOARD_METHODS}
         self.core = {name: self.factories[name] for name in CORE_METHODS}
         self.figures: list[dict] = []

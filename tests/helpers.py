@@ -5,6 +5,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+import cnn_explain_tf as cet
+
+TINY_GENERATOR = cet.models.GeneratorSize(channels=8, num_blocks=4, condition_filters=8,
+                                          condition_channels=4)
+
 
 def images(batch: int = 5, size: int = 16, channels: int = 3, seed: int = 0) -> np.ndarray:
     """Random float32 images in [0, 1]."""
@@ -59,3 +64,9 @@ def same_resolution_classifier(size: int = 12, channels: int = 3, classes: int =
 def weights_of(model: keras.Model) -> list[np.ndarray]:
     """Copies of every weight, to check that a model was not modified."""
     return [np.array(w) for w in model.get_weights()]
+
+
+def tiny_generator(size: int = 16, channels: int = 3, k: int = 3, seed: int = 0) -> keras.Model:
+    """An untrained LSFT generator for (size, size, channels) images and k CGMAs."""
+    keras.utils.set_random_seed(seed)
+    return cet.models.build_lsft_generator((size, size, channels), k, TINY_GENERATOR)

@@ -1,5 +1,6 @@
 """Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
 
+from cnn_explain_tf.explain import cgma
 from cnn_explain_tf.explain.base import REGISTRY, Explainer
 from cnn_explain_tf.explain.cam import (
     BaseCAM,
@@ -11,7 +12,6 @@ from cnn_explain_tf.explain.cam import (
     gradcam_weights,
     weighted_cam,
 )
-from cnn_explain_tf.explain.fill_blanks import FillInTheBlanks, FillResult, NoMaskKeptError
 from cnn_explain_tf.explain.gradients import (
     Deconvnet,
     GuidedBackprop,
@@ -20,8 +20,12 @@ from cnn_explain_tf.explain.gradients import (
     SmoothGrad,
     VanillaGradients,
 )
-from cnn_explain_tf.explain.perception import PerceptionVisualization
-from cnn_explain_tf.explain.sft_gan import BoundSFTGANExplainer, SFTGANExplainer
+from cnn_explain_tf.explain.sft_gan import (
+    SFTGANExplainer,
+    TrainedGenerator,
+    UnreadableGeneratorError,
+    load_generator,
+)
 
 
 def names() -> list[str]:
@@ -31,6 +35,9 @@ def names() -> list[str]:
 
 def get(name: str) -> type[Explainer]:
     """The explainer class registered under `name` (case-insensitive, '-' and '_' alike).
+
+    The SFT-GAN explainer needs a trained generator, so it is not registered: build it with
+    `SFTGANExplainer.load(path)(model)`.
 
     Raises:
         ValueError: unknown name; the message lists the registered ones.
@@ -45,5 +52,5 @@ __all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "G
            "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
-__all__ += ["FillInTheBlanks", "FillResult", "NoMaskKeptError", "PerceptionVisualization"]
-__all__ += ["BoundSFTGANExplainer", "SFTGANExplainer"]
+__all__ += ["SFTGANExplainer", "TrainedGenerator", "UnreadableGeneratorError", "cgma",
+            "load_generator"]

@@ -1,4 +1,4 @@
-"""The Explainer base class: input checks, target resolution, batching and map post-processing."""
+"""The Explainer contract: a compiled (images, targets) -> (B, H, W) step, and its map helpers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf import graph
-from cnn_explain_tf.validation import check_images, check_positive_int, check_targets
+from cnn_explain_tf.batching import ModelRunner
 
 REGISTRY: dict[str, type[Explainer]] = {}
 
@@ -20,14 +19,14 @@ def register(cls: type[Explainer]) -> type[Explainer]:
     return cls
 
 
-class Explainer:
-    """Base class: built once per classifier, called on batches of images.
+class Explainer(ModelRunner):
+    """Base class of every explainer: built once per classifier, called on batches of images.
 
-    Subclasses implement `explain_batch(images, targets) -> (B, H, W)`, a graph-compatible function
-    that
-    receives float32 images and int32 targets where -1 means "the predicted class". It is compiled
-    once
-    with a batch-agnostic signature, so batches of any size do not retrace.
+    The contract: `explainer(images, targets=None)` returns float32 (B, H, W) maps in [0, 1] at
+    the input resolution, never NaN. Subclasses implement only `explain_batch(images, targets)`,
+    a graph-compatible function of float32 images and int32 targets (-1 means "the predicted
+    class"); it is compiled once with a batch-agnostic signature, so batches of any size do not
+    retrace, and run in batches of `batch_size` by `ModelRunner.run`.
 
     Args:
         model: a Keras classifier taking (B, H, W, C) images. A softmax/sigmoid head is linearised
@@ -39,12 +38,7 @@ class Explainer:
     name: ClassVar[str] = ""
 
     def __init__(self, model: keras.Model, *, output: int | None = None, batch_size: int = 32):
-        self.model = model
-        self.output = output
-        self.input_shape = graph.input_shape(model)
-        graph.check_output_index(model, output)
-        self.num_classes = int(graph.select_output(model.outputs, output).shape[-1])
-        self.batch_size = check_positive_int("batch_size", batch_size)
+        super().__init__(model, output=output, batch_size=batch_size)
         self._step = self.compile(self.explain_batch)
 
     def __call__(self, images, targets=None) -> np.ndarray:
@@ -57,35 +51,11 @@ class Explainer:
         Returns:
             float32 array (B, H, W) in [0, 1] at the input resolution.
         """
-        return self.run_batched(self._step, images, targets)
+        return self.run(self._step, images, targets)
 
     def explain_batch(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+        """(B, H, W) maps in [0, 1] of one batch, inside the compiled step."""
         raise NotImplementedError
-
-    def compile(self, step):
-        """`step(images, targets)` as a tf.function whose signature varies only by batch size."""
-        spec = [tf.TensorSpec((None, *self.input_shape), tf.float32),
-                tf.TensorSpec((None,), tf.int32)]
-        return tf.function(step, input_signature=spec)
-
-    def run_batched(self, step, images, targets) -> np.ndarray:
-        """Validates images and targets, then runs a compiled `step` on batches of `batch_size`."""
-        images = check_images(images, self.input_shape)
-        targets = check_targets(targets, len(images), self.num_classes)
-        return batched(step, (images, targets), self.batch_size)
-
-    def forward(self, images, taps=(), rules: graph.BackwardRules | None = None):
-        """(tapped layer outputs, logits) of the classifier, with an optional backward rule set."""
-        return graph.run(self.model, images, taps=taps, rules=rules, output=self.output)
-
-
-def batched(step, arrays: tuple[np.ndarray, ...], batch_size: int) -> np.ndarray:
-    """Runs `step` on consecutive slices of `arrays` and concatenates the results as float32
-    numpy."""
-    total = len(arrays[0])
-    parts = [np.asarray(step(*(a[i:i + batch_size] for a in arrays)))
-             for i in range(0, total, batch_size)]
-    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
 def resolve_targets(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
@@ -101,8 +71,10 @@ def class_scores(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
 
 
 def normalize(maps: tf.Tensor, axes=None) -> tf.Tensor:
-    """Min-max scales `maps` to [0, 1] over `axes` (default: all but the batch axis); constant maps
-    become zeros, never NaN."""
+    """Min-max scales `maps` to [0, 1] over `axes` (default: all but the batch axis).
+
+    Constant maps become zeros, never NaN.
+    """
     axes = list(range(1, len(maps.shape))) if axes is None else axes
     low = tf.reduce_min(maps, axis=axes, keepdims=True)
     span = tf.reduce_max(maps, axis=axes, keepdims=True) - low

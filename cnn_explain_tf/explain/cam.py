@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import tensorflow as tf
 
@@ -14,7 +16,9 @@ from cnn_explain_tf.explain.base import (
     resize,
     resolve_targets,
 )
-from cnn_explain_tf.validation import check_positive_int
+from cnn_explain_tf.validation import InputError, check_positive_int
+
+LayerSpec = str | keras.layers.Layer | None
 
 
 def gradcam_weights(gradients: tf.Tensor) -> tf.Tensor:
@@ -28,11 +32,9 @@ def gradcam_weights(gradients: tf.Tensor) -> tf.Tensor:
 def gradcam_plus_plus_weights(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
     """Grad-CAM++ channel weights, (B, h, w, K) -> (B, K), with the exponential-score closed form.
 
-    alpha = g^2 / (2 g^2 + sum_ij(A) g^3), normalised over space as in the authors' code; weights
-    are
-    sum_ij(alpha * relu(g)). The exp(score) factor cancels in alpha and only scales the map, which
-    is
-    normalised afterwards, so it is left out.
+    alpha = g^2 / (2 g^2 + sum_ij(A) g^3), normalised over space as in the authors' code; the
+    weights are sum_ij(alpha * relu(g)). The exp(score) factor cancels in alpha and only scales
+    the map, which is normalised afterwards, so it is left out.
 
     References: Chattopadhyay et al., "Grad-CAM++", WACV 2018, Eq. 19.
     """
@@ -52,33 +54,59 @@ def weighted_cam(activations: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
 
 class BaseCAM(Explainer):
     """Shared CAM pipeline: activations (and gradients) -> channel weights -> weighted sum -> ReLU
-    -> resize to the input -> normalise. Subclasses override only `cam_weights`.
+    -> resize to the input -> normalise, per layer; then `aggregate` turns the per-layer maps into
+    one. Subclasses override only `cam_weights` (and, for a multi-layer method, `aggregate`).
+
+    Several layers are explained from one forward and one backward pass (one tape).
 
     Args:
         model: the classifier.
-        layer: name or layer object of the 4-D layer to explain; None picks the last conv-like
-        layer,
-            also inside nested models.
+        layer: name or layer object of the 4-D layer to explain, or a list of them (CNN order);
+            None picks the last conv-like layer, also inside nested models.
         **kwargs: `output`, `batch_size` (see `Explainer`).
+
+    Raises:
+        InputError: an unknown layer, or one whose output is not 4-D (B, h, w, channels), e.g. a
+            Dense layer; raised here, before anything is traced.
     """
 
     uses_gradients = True
 
-    def __init__(self, model: keras.Model, layer: str | keras.layers.Layer | None = None, **kwargs):
+    def __init__(self, model: keras.Model, layer: LayerSpec | Sequence[LayerSpec] = None,
+                 **kwargs):
         super().__init__(model, **kwargs)
-        self.layer = graph.find_layer(model, layer)
+        several = isinstance(layer, (list, tuple))
+        if several and not layer:
+            raise InputError("layer: expected at least one layer to explain, got an empty list")
+        self.layers = [graph.find_layer(model, one) for one in (layer if several else [layer])]
+        self.layer = self.layers[0] if len(self.layers) == 1 else None
 
     def cam_weights(self, activations, gradients, images, targets) -> tf.Tensor:
         """(B, K) channel weights. `gradients` is None when `uses_gradients` is False."""
         raise NotImplementedError
 
+    def aggregate(self, cams: list[tf.Tensor]) -> tf.Tensor:
+        """One (B, H, W) map from the per-layer maps: the map itself for one layer, else the
+        min-max normalised mean of the layers' maps."""
+        if len(cams) == 1:
+            return cams[0]
+        return normalize(tf.add_n(cams) / len(cams))
+
     def explain_batch(self, images, targets):
+        return self.aggregate(self.layer_cams(images, targets))
+
+    def layer_cams(self, images, targets) -> list[tf.Tensor]:
+        """The (B, H, W) map of each of `layers`, each normalised to [0, 1] on its own."""
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
-            (activations,), logits = self.forward(images, taps=[self.layer])
+            activations, logits = self.forward(images, taps=self.layers)
             scores = class_scores(logits, targets)
         targets = resolve_targets(logits, targets)
-        gradients = tape.gradient(scores, activations) if self.uses_gradients else None
+        gradients = (tape.gradient(scores, activations) if self.uses_gradients
+                     else [None] * len(activations))
+        return [self._layer_cam(a, g, images, targets) for a, g in zip(activations, gradients)]
+
+    def _layer_cam(self, activations, gradients, images, targets) -> tf.Tensor:
         activations = tf.cast(activations, tf.float32)
         if gradients is not None:
             gradients = tf.cast(gradients, tf.float32)
@@ -105,8 +133,7 @@ class GradCAMPlusPlus(BaseCAM):
     """Grad-CAM++: pixel-wise weighting of positive gradients.
 
     References: Chattopadhyay et al., "Grad-CAM++: Generalized Gradient-based Visual Explanations
-    for
-    Deep Convolutional Networks", WACV 2018.
+    for Deep Convolutional Networks", WACV 2018, Eq. 19.
     """
 
     name = "gradcam++"

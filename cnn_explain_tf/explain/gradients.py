@@ -10,8 +10,8 @@ from cnn_explain_tf.validation import InputError, check_positive_int
 
 
 class InputGradients(Explainer):
-    """d(target logit)/d(input) under `rules`, reduced over channels by `reduce`, normalised to [0,
-    1]."""
+    """Base of the input-gradient methods: d(target logit)/d(input) under `rules`, reduced over
+    channels by `reduce`, normalised to [0, 1]."""
 
     rules: BackwardRules = BackwardRules()
 
@@ -36,8 +36,7 @@ class VanillaGradients(InputGradients):
     """Saliency: the largest absolute input gradient over channels.
 
     References: Simonyan et al., "Deep Inside Convolutional Networks: Visualising Image
-    Classification
-    Models and Saliency Maps", ICLR Workshop 2014.
+    Classification Models and Saliency Maps", ICLR Workshop 2014.
     """
 
     name = "saliency"
@@ -47,9 +46,8 @@ class VanillaGradients(InputGradients):
 class SmoothGrad(InputGradients):
     """Mean absolute input gradient over noisy copies of the image, max over channels.
 
-    Noise is Gaussian with standard deviation `noise_level * (max - min)` of each image, drawn from
-    a
-    stateless generator seeded by `seed`: same seed, same maps.
+    Noise is Gaussian with standard deviation `noise_level * (max - min)` of each image, drawn
+    from a stateless generator seeded by `seed`: same seed, same maps.
 
     Args:
         model: the classifier.
@@ -140,9 +138,8 @@ class Deconvnet(InputGradients):
 
 class _EpsilonRules(BackwardRules):
     """LRP-epsilon as a modified gradient: relevance R = x * g, so the epsilon rule of an affine
-    layer
-    y = f(x) becomes g_x = J^T (g_y * y / (y + eps * sign(y))), and activations pass relevance
-    on."""
+    layer y = f(x) becomes g_x = J^T (g_y * y / (y + eps * sign(y))), and activations pass
+    relevance on."""
 
     changes_gradients = True
 
@@ -178,12 +175,12 @@ class _EpsilonRules(BackwardRules):
 class LRPEpsilon(InputGradients):
     """Layer-wise relevance propagation with the epsilon rule.
 
-    Supports Dense, Conv2D, DepthwiseConv2D, SeparableConv2D, pooling, BatchNormalization, Add and
-    other
-    merges, Flatten and global pooling (every layer affine in its input gets the epsilon rule;
-    activations pass relevance unchanged). With epsilon -> 0 and zero biases, relevance is conserved
-    from layer to layer: it sums to the target logit. The map is the positive part of the relevance
-    summed over channels, normalised to [0, 1]; `relevance()` returns the signed relevance.
+    Supports Dense, Conv2D, DepthwiseConv2D, SeparableConv2D, pooling, BatchNormalization, Add
+    and other merges, Flatten and global pooling (every layer affine in its input gets the epsilon
+    rule; activations pass relevance unchanged). With epsilon -> 0 and zero biases, relevance is
+    conserved from layer to layer: it sums to the target logit. The map is the positive part of
+    the relevance summed over channels, normalised to [0, 1]; `relevance()` returns the signed
+    relevance.
 
     Args:
         model: the classifier.
@@ -205,7 +202,7 @@ class LRPEpsilon(InputGradients):
 
     def relevance(self, images, targets=None):
         """Signed input relevance (B, H, W, C), as float32 numpy; sums to about the target logit."""
-        return self.run_batched(self._relevance, images, targets)
+        return self.run(self._relevance, images, targets)
 
     def reduce(self, images, gradients):
         return tf.nn.relu(tf.reduce_sum(images * gradients, axis=-1))

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.explain.base import batched
+from cnn_explain_tf.batching import batched
 from cnn_explain_tf.metrics._checks import as_maps, check_same_shape, nan_mean
 from cnn_explain_tf.validation import (
     InputError,

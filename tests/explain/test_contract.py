@@ -1,10 +1,10 @@
-"""One contract every explainer honours: shapes, range, batch sizes, nested models, no side
-effects."""
+"""One contract every explainer (SFT-GAN included) honours: shape, range, batch sizes, nested
+models, no NaN, no side effects."""
 
 import keras
 import numpy as np
 import pytest
-from helpers import classifier, images, weights_of
+from helpers import classifier, images, tiny_generator, weights_of
 
 import cnn_explain_tf as cet
 
@@ -14,6 +14,8 @@ MODELS = {
     "flat-logits": lambda: classifier(head=None),
 }
 _built = {}
+# Every registered explainer, plus the SFT-GAN one (not registered: it needs a trained generator).
+EXPLAINERS = [*cet.explain.names(), "sft_gan"]
 
 
 def model_for(kind):
@@ -23,12 +25,21 @@ def model_for(kind):
 
 
 def build(name, model):
+    if name == "sft_gan":
+        return sft_gan_factory()(model)
     options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4}}
     return cet.explain.get(name)(model, **options.get(name, {}))
 
 
+def sft_gan_factory():
+    """A TrainedGenerator of an untrained tiny LSFT generator (16x16 RGB, k=3), built once."""
+    if "sft_gan" not in _built:
+        _built["sft_gan"] = cet.explain.TrainedGenerator(tiny_generator(16, 3, k=3), "lsft")
+    return _built["sft_gan"]
+
+
 @pytest.mark.parametrize("kind", sorted(MODELS))
-@pytest.mark.parametrize("name", cet.explain.names())
+@pytest.mark.parametrize("name", EXPLAINERS)
 def test_every_explainer_honours_the_contract(name, kind):
     model = model_for(kind)
     before, outputs_before = weights_of(model), np.array(model(images()))
@@ -43,7 +54,7 @@ def test_every_explainer_honours_the_contract(name, kind):
     assert model.layers[-1].activation.__name__ == ("softmax" if "softmax" in kind else "linear")
 
 
-@pytest.mark.parametrize("name", cet.explain.names())
+@pytest.mark.parametrize("name", EXPLAINERS)
 def test_targets_select_the_class(name):
     model = model_for("flat-softmax")
     explainer = build(name, model)
@@ -54,7 +65,7 @@ def test_targets_select_the_class(name):
     assert not np.allclose(explainer(x, targets=other), explainer(x, targets=predicted), atol=1e-3)
 
 
-@pytest.mark.parametrize("name", cet.explain.names())
+@pytest.mark.parametrize("name", EXPLAINERS)
 def test_grayscale_is_broadcast_to_the_models_channels(name):
     model = model_for("flat-logits")
     gray = images(2, channels=1)
@@ -66,7 +77,7 @@ def test_nested_and_flat_models_give_the_same_maps():
     flat, nested = model_for("flat-softmax"), model_for("nested-softmax")
     nested.set_weights(flat.get_weights())
     x = images(2)
-    for name in cet.explain.names():
+    for name in EXPLAINERS:
         np.testing.assert_allclose(build(name, flat)(x), build(name, nested)(x), atol=1e-4,
                                    err_msg=name)
 
@@ -85,6 +96,16 @@ def test_batches_of_any_size_compile_once():
     for batch in (1, 3, 4, 9):
         explainer(images(batch))
     assert explainer._step.experimental_get_tracing_count() == 1
+
+
+def test_every_explainer_is_a_model_runner_with_one_compiled_step():
+    model = model_for("flat-logits")
+    for name in EXPLAINERS:
+        explainer = build(name, model)
+        assert isinstance(explainer, cet.explain.Explainer), name
+        for batch in (1, 3):
+            explainer(images(batch))
+        assert explainer._step.experimental_get_tracing_count() == 1, name
 
 
 def test_keras_applications_base_nested_in_a_sequential():

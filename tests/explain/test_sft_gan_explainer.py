@@ -1,25 +1,28 @@
 """Tests for SFTGANExplainer: load, explain any classifier, CGMA relevance (Eq. 10), bad input."""
 
-import keras
+import zipfile
+
 import numpy as np
 import pytest
-from helpers import classifier, images, same_resolution_classifier
+from helpers import TINY_GENERATOR as TINY
+from helpers import classifier, images, same_resolution_classifier, tiny_generator
 
 from cnn_explain_tf import artifacts
-from cnn_explain_tf.cgma import compute_cgma
-from cnn_explain_tf.explain import SFTGANExplainer
+from cnn_explain_tf.explain import (
+    SFTGANExplainer,
+    TrainedGenerator,
+    UnreadableGeneratorError,
+)
+from cnn_explain_tf.explain.cgma import compute_cgma
 from cnn_explain_tf.models import sft
 from cnn_explain_tf.validation import InputError
-
-TINY = sft.GeneratorSize(channels=8, num_blocks=4, condition_filters=8, condition_channels=4)
 
 
 @pytest.fixture(scope="module")
 def generator_path(tmp_path_factory):
     """An (untrained) LSFT generator for 16x16 RGB and k=3, saved like a train-gan run."""
-    keras.utils.set_random_seed(0)
     path = tmp_path_factory.mktemp("gan") / "generator.keras"
-    artifacts.save_model(sft.build_lsft_generator((16, 16, 3), 3, TINY), path)
+    artifacts.save_model(tiny_generator(16, 3, k=3, seed=0), path)
     artifacts.write_json({"variant": "lsft", "k": 3}, path.with_suffix(".json"))
     return path
 
@@ -32,7 +35,10 @@ def test_explain_matches_the_generator_on_the_classifiers_cgmas(generator_path):
     maps = gan.explain(model, batch)
     np.testing.assert_allclose(maps, (raw - low) / (high - low), atol=1e-4)
     assert maps.min(axis=(1, 2)) == pytest.approx(0) and maps.max(axis=(1, 2)) == pytest.approx(1)
-    assert gan.name == "lsft" and gan.k == 3
+    assert gan.name == "lsft" and gan.k == 3 and gan.variant == "lsft"
+    assert isinstance(gan, TrainedGenerator)
+    np.testing.assert_array_equal(gan(model)(batch), maps)  # the factory's explainer, same maps
+    assert gan(model) is gan(model)  # built (and compiled) once per classifier
 
 
 @pytest.mark.parametrize("batch", [1, 3])
@@ -41,7 +47,7 @@ def test_explain_any_architecture_size_and_channels(generator_path, batch):
     for model in (same_resolution_classifier(size=12), classifier(size=20, channels=1,
                                                                    nested=True)):
         size, channels = model.input_shape[1], model.input_shape[-1]
-        maps = gan.bind(model)(images(batch, size, channels), targets=0)
+        maps = gan(model)(images(batch, size, channels), targets=0)
         assert maps.shape == (batch, size, size) and maps.dtype == np.float32
         assert np.all((maps >= 0) & (maps <= 1)) and np.all(np.isfinite(maps))
 
@@ -60,7 +66,7 @@ def test_relevance_is_eq10_and_zero_for_an_ignored_cgma(generator_path):
     for conv in (sft_layer.gamma_branch[1], sft_layer.beta_branch[1]):
         conv.kernel.assign(np.zeros(conv.kernel.shape, np.float32))
         conv.bias.assign(np.zeros(conv.bias.shape, np.float32))
-    ignored = SFTGANExplainer(gan.generator, "lsft").relevance(model, batch)
+    ignored = SFTGANExplainer(model, gan.generator, "lsft").relevance(batch)
     np.testing.assert_array_equal(ignored[:, 1], 0.0)
     assert np.all(ignored[:, [0, 2]] > 0)
 
@@ -72,9 +78,32 @@ def test_bad_input_is_named(generator_path, tmp_path):
         SFTGANExplainer.load(generator_path, k=8)
     with pytest.raises(InputError, match="path: expected a generator .keras file"):
         SFTGANExplainer.load(tmp_path / "missing.keras")
-    four = SFTGANExplainer(sft.build_gsft_generator((16, 16, 3), 4, TINY), "gsft")
+    four = TrainedGenerator(sft.build_gsft_generator((16, 16, 3), 4, TINY), "gsft")
     with pytest.raises(InputError, match="k: expected at most the 3 conv layers"):
         four.explain(classifier(size=16), images(1, 16))
-    three = SFTGANExplainer(sft.build_gsft_generator((16, 16, 3), 3, TINY), "gsft")
+    three = TrainedGenerator(sft.build_gsft_generator((16, 16, 3), 3, TINY), "gsft")
     with pytest.raises(InputError, match="images: expected height 16"):
         three.explain(classifier(size=16), images(1, 12))
+    with pytest.raises(InputError, match="variant: expected one of"):
+        SFTGANExplainer(classifier(size=16), three.generator, "pix2pix")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file", "zip-without-config"])
+def test_a_corrupt_generator_file_is_reported_as_corrupt(tmp_path, content):
+    path = tmp_path / "generator.keras"
+    if content == "zip-without-config":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("config.json", "{truncated")
+    else:
+        path.write_bytes(content)
+    with pytest.raises(UnreadableGeneratorError, match="corrupt or unreadable") as error:
+        SFTGANExplainer.load(tmp_path)
+    assert isinstance(error.value, InputError) and "File not found" not in str(error.value).split(
+        "(")[0]
+
+
+def test_a_model_that_is_no_generator_is_refused(tmp_path):
+    path = tmp_path / "classifier.keras"
+    artifacts.save_model(classifier(size=16), path)
+    with pytest.raises(UnreadableGeneratorError, match="expected a generator taking"):
+        SFTGANExplainer.load(path)
