@@ -1,4 +1,4 @@
-"""Tests for Perception Visualization: Eq. 2, the Grad-CAM default, nested models, bad input."""
+"""Tests for the Perception Visualization probe: Eq. 2, the Grad-CAM default, nested models."""
 
 import helpers
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import cnn_explain_tf as cet
-from cnn_explain_tf.explain.perception import perception_visualization
+from cnn_explain_tf.probes import perception_visualization
 from cnn_explain_tf.validation import InputError
 
 
@@ -25,7 +25,7 @@ def left_half(images, targets):
 
 def test_pv_is_white_where_m_is_0_and_the_reconstruction_where_m_is_1(nested):
     model, decoder = nested
-    pv, reconstructions = cet.explain.PerceptionVisualization(
+    pv, reconstructions = cet.probes.PerceptionVisualization(
         model, decoder, layer="conv3", saliency=left_half)(helpers.images(3, 16))
     np.testing.assert_allclose(pv[:, :, :8], reconstructions[:, :, :8], atol=1e-6)
     np.testing.assert_allclose(pv[:, :, 8:], 1.0)
@@ -41,7 +41,7 @@ def test_eq2_blends_linearly():
 def test_default_gradcam_saliency_on_a_nested_model(nested):
     model, decoder = nested
     images = helpers.images(5, 16)
-    explainer = cet.explain.PerceptionVisualization(model, decoder, layer="conv3", batch_size=2)
+    explainer = cet.probes.PerceptionVisualization(model, decoder, layer="conv3", batch_size=2)
     pv, reconstructions = explainer(images, targets=1)
     expected = decoder(cet.models.ClassifierEncoder(model, "conv3")(images)).numpy()
     np.testing.assert_allclose(reconstructions, expected, atol=1e-5)
@@ -60,14 +60,14 @@ def test_decoder_that_does_not_match_is_refused(nested):
     wrong_size = cet.models.build_pv_decoder((8, 8, 8), (32, 32, 3), width=8)
     with pytest.raises(InputError, match=r"decoder: expected a model whose output matches the "
                                          r"images \(16, 16, 3\), got output shape \(32, 32, 3\)"):
-        cet.explain.PerceptionVisualization(model, wrong_size, layer="conv3")
+        cet.probes.PerceptionVisualization(model, wrong_size, layer="conv3")
     wrong_latent = cet.models.build_pv_decoder((4, 4, 8), (16, 16, 3), width=8)
     with pytest.raises(InputError, match=r"decoder: expected a model taking latents of shape "
                                          r"\(8, 8, 8\)"):
-        cet.explain.PerceptionVisualization(model, wrong_latent, layer="conv3")
+        cet.probes.PerceptionVisualization(model, wrong_latent, layer="conv3")
 
 
 def test_missing_truncation_layer_lists_candidates(nested):
     model, decoder = nested
     with pytest.raises(InputError, match="layer: .*'conv5_block3_out'.*candidates are: .*conv3"):
-        cet.explain.PerceptionVisualization(model, decoder)
+        cet.probes.PerceptionVisualization(model, decoder)

@@ -1,0 +1,285 @@
+"""The Fill in the blanks probe: how a classifier fills masked patches, read from its gradients."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import warnings
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from cnn_explain_tf.explain.base import resolve_targets
+from cnn_explain_tf.probes.base import Probe
+from cnn_explain_tf.probes.fill_blanks import directions
+from cnn_explain_tf.probes.fill_blanks.masks import patch_grid, threshold_fill
+from cnn_explain_tf.probes.fill_blanks.modes import MODES
+from cnn_explain_tf.validation import (
+    InputError,
+    check_choice,
+    check_images,
+    check_positive_int,
+    check_targets,
+    describe,
+)
+
+__all__ = ["DIRECTIONS", "FillInTheBlanks", "FillResult", "NoMaskKeptError"]
+
+DIRECTIONS: dict[str, Callable[[int], directions.Direction]] = {
+    "gradient": lambda bfgs_steps: directions.gradient_direction,
+    "bfgs": lambda bfgs_steps: functools.partial(directions.bfgs_direction, steps=bfgs_steps),
+}
+"""Direction name -> (bfgs_steps -> the update direction function)."""
+
+
+class NoMaskKeptError(InputError):
+    """No masked image was classified as the target class, so there is nothing to average."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FillResult:
+    """What `FillInTheBlanks` returns for a batch of B images (arrays are float32 unless noted).
+
+    Attributes:
+        prototypes: (B, H, W, C) T(E[dx]): the model's fill of every pixel (random mode), or T of
+            the mean progressive fill over the kept partitions (progressive mode).
+        directions: (B, H, W, C) the expectation before T (E[dx] over the kept masks, per pixel
+            over the masks that blank it; progressive: the mean fill).
+        masks: (B, H, W) one example mask M, 1 kept and 0 blank (progressive: the first step's).
+        filled: (B, H, W, C) M(x) + T(dx) for that mask: x where M is 1, the fill where M is 0.
+        steps: progressive mode: (B, k, H, W, C) the image after each of the k fills of the example
+            partition (Fig. 3); None in random mode.
+        kept: (B,) int, masks (random) or partitions (progressive) kept per image.
+        drawn: (B,) int, masks or partitions drawn per image.
+        targets: (B,) int, the classes the blanks were filled for.
+    """
+
+    prototypes: np.ndarray
+    directions: np.ndarray
+    masks: np.ndarray
+    filled: np.ndarray
+    steps: np.ndarray | None
+    kept: np.ndarray
+    drawn: np.ndarray
+    targets: np.ndarray
+
+
+class FillInTheBlanks(Probe):
+    """Fill in the blanks: asks the classifier how it would fill masked patches of an image.
+
+    Random mode: draw masks M blanking a ratio `mask_ratio` of the `patch_size` x `patch_size`
+    patches; predict on M(x) (blanks set to 0, Eq. 1) and keep the masks still classified as the
+    target y; dx = -grad_x L(f(M(x)), y) (cross-entropy on the logits, Eq. 2), kept only on the
+    blanks; E[dx] over the kept masks (Eq. 5), per pixel over the masks that blank it; the
+    prototype is T(E[dx]) with T = binarise(normalise(.)) (Eq. 4). Progressive mode:
+    k = round(1 / mask_ratio) disjoint masks that together cover the image; step i blanks M_i of
+    the image filled so far and fills it with T(dx) (Fig. 3); a partition is kept when every step
+    is still classified as y, and the prototype is T of the mean fill. With direction="bfgs", dx
+    is the displacement after `bfgs_steps` BFGS steps on the blanks (second order, Fig. 5)
+    instead of the negative gradient.
+
+    Masks are drawn, predicted and differentiated `batch_size` at a time in one compiled step
+    (never one by one), until `num_masks` are kept (N*; the paper asks for more than 10,000) or
+    `max_draws` were drawn. The image size must be a multiple of `patch_size` (refused otherwise,
+    since padding would add blanks that are never filled).
+
+    Args:
+        model: the classifier (a softmax/sigmoid head is linearised to its logits).
+        mask_ratio: fraction of patches blanked per mask, in (0, 1); round(ratio * patches) (at
+            least 1) patches are blanked exactly.
+        patch_size: side of the square patches, a divisor of the image height and width.
+        num_masks: masks (partitions) to keep per image, N*.
+        mode: "random" or "progressive" (see `modes.MODES`).
+        direction: "gradient" (first order) or "bfgs" (a few BFGS steps); see `DIRECTIONS`.
+        binarize: T thresholds the normalised fill into {0, 1}.
+        threshold: the binarisation threshold on the normalised fill.
+        bfgs_steps: BFGS iterations for direction="bfgs".
+        max_draws: give up after this many masks per image (default 10 * num_masks).
+        batch_size: masks per compiled step.
+        seed: seeds the masks; same seed, same result on the CPU.
+        verbose: 0 silences the progress bar.
+        output: output index for multi-output models.
+
+    Raises:
+        InputError: a bad option (named, with the valid values), a patch size that does not divide
+            the image, or (at call) `NoMaskKeptError` when no mask is classified as the target.
+
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Eqs. 1-5,
+        Sections 4.1, 4.2 and 4.5.
+    """
+
+    def __init__(self, model: keras.Model, mask_ratio: float = 0.25, patch_size: int = 2,
+                 num_masks: int = 10_000, mode: str = "random", direction: str = "gradient",
+                 binarize: bool = True, *, threshold: float = 0.5, bfgs_steps: int = 3,
+                 max_draws: int | None = None, batch_size: int = 256, seed: int = 0,
+                 verbose: int = 1, output: int | None = None):
+        super().__init__(model, output=output, batch_size=batch_size)
+        self.mask_ratio = _check_fraction("mask_ratio", mask_ratio, open_interval=True)
+        self.threshold = _check_fraction("threshold", threshold, open_interval=False)
+        self.mode = check_choice("mode", mode, list(MODES))
+        self.direction = check_choice("direction", direction, list(DIRECTIONS))
+        self.num_masks = check_positive_int("num_masks", num_masks)
+        self.max_draws = check_positive_int("max_draws", max_draws or 10 * self.num_masks)
+        self.bfgs_steps = check_positive_int("bfgs_steps", bfgs_steps)
+        self.patch_size = check_positive_int("patch_size", patch_size)
+        self.seed = int(check_positive_int("seed", seed, minimum=0))
+        self.binarize, self.verbose = bool(binarize), verbose
+        self._mode = MODES[mode]
+        self._update = DIRECTIONS[direction](self.bfgs_steps)
+        self.num_steps = self._mode.steps(self.mask_ratio)
+
+    def __call__(self, images, targets=None) -> FillResult:
+        """Fills the blanks of each image for its target class.
+
+        Args:
+            images: (B, H, W, C) floats in [0, 1].
+            targets: None (the predicted class), an int, or B ints.
+
+        Returns:
+            A `FillResult`.
+
+        Raises:
+            NoMaskKeptError: no masked version of an image was classified as its target; the
+                message gives the observed predictions.
+        """
+        images = check_images(images, self.input_shape)
+        targets = check_targets(targets, len(images), self.num_classes)
+        targets = np.where(targets < 0, self.predict(images), targets).astype(np.int32)
+        grid = patch_grid(images.shape[1:3], self.patch_size)
+        step = self._batch_step(images.shape[1:], grid)
+        with tqdm(total=len(images) * self.num_masks, unit="mask", disable=not self.verbose,
+                  desc=f"fill in the blanks ({self.mode})") as bar:
+            sums = [self._expectation(step, index, image, target, bar)
+                    for index, (image, target) in enumerate(zip(images, targets))]
+        expectations = np.stack([total / np.maximum(count, 1.0) for total, count, _, _ in sums])
+        return self._result(images, targets, grid, expectations,
+                            np.array([s[2] for s in sums]), np.array([s[3] for s in sums]))
+
+    def directions(self, images, targets=None) -> np.ndarray:
+        """dx for whole images (every pixel free): -grad L, or the BFGS displacement.
+
+        Returns:
+            float32 (B, H, W, C).
+        """
+        return self.run(self.compiled("directions", self._whole_image_directions), images,
+                        targets)
+
+    def fill_progressively(self, images: tf.Tensor, targets: tf.Tensor, masks: tf.Tensor):
+        """Fills k disjoint masks in turn, each conditioned on the previous fills (Fig. 3).
+
+        Args:
+            images: (n, H, W, C) float32.
+            targets: (n,) int32 classes to fill for.
+            masks: (n, k, H, W, 1) masks, 1 kept and 0 blank, disjoint blanks covering the image.
+
+        Returns:
+            (steps (n, k, H, W, C) the image after each fill, predictions (n, k) int32 on each
+            masked image).
+        """
+        current, steps, predictions = images, [], []
+        for index in range(masks.shape[1]):
+            mask = masks[:, index]
+            direction, predicted = self.direction_and_predictions(current * mask, targets,
+                                                                  1.0 - mask)
+            fill = threshold_fill(direction, 1.0 - mask, self.binarize, self.threshold)
+            current = current * mask + fill
+            steps.append(current)
+            predictions.append(predicted)
+        return tf.stack(steps, 1), tf.stack(predictions, 1)
+
+    def direction_and_predictions(self, images: tf.Tensor, targets: tf.Tensor,
+                                  regions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """(dx, predicted classes on `images`) with `regions` free (1) and the rest fixed (0)."""
+        value, gradients, logits = directions.value_and_gradient(
+            self._loss_and_logits, images, targets, has_aux=True)
+        predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        return self._update(self._loss, images, targets, regions, value, gradients), predictions
+
+    def _whole_image_directions(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+        _, logits = self.forward(images)
+        targets = resolve_targets(logits, targets)
+        return self.direction_and_predictions(images, targets, tf.ones_like(images[..., :1]))[0]
+
+    def _loss_and_logits(self, images: tf.Tensor, targets: tf.Tensor):
+        """(cross-entropy L(f(x), y) per image on the logits, the logits)."""
+        _, logits = self.forward(images)
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, tf.cast(logits, tf.float32))
+        return loss, logits
+
+    def _loss(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+        return self._loss_and_logits(images, targets)[0]
+
+    def _batch_step(self, image_shape, grid) -> Callable:
+        """One compiled step per image shape: draw `batch_size` masks, probe them, sum the kept."""
+        def batch(image, target, seed, batch_number, remaining):
+            return self._batch(grid, image, target, seed, batch_number, remaining)
+
+        scalar = tf.TensorSpec((), tf.int32)
+        signature = [tf.TensorSpec(image_shape, tf.float32), scalar,
+                     tf.TensorSpec((2,), tf.int32), scalar, scalar]
+        return self.compiled(("batch", tuple(image_shape), grid), batch, signature)
+
+    def _batch(self, grid, image, target, seed, batch_number, remaining):
+        seed = tf.random.experimental.stateless_fold_in(seed, batch_number)
+        fields, regions, consistent, predictions = self._mode.batch(self, grid, image, target,
+                                                                    seed)
+        keep = consistent & (tf.cumsum(tf.cast(consistent, tf.int32)) <= remaining)
+        weights = tf.cast(keep, tf.float32)[:, None, None, None] * regions
+        histogram = tf.math.bincount(tf.reshape(predictions, [-1]), minlength=self.num_classes,
+                                     maxlength=self.num_classes)
+        return (tf.reduce_sum(weights * fields, 0), tf.reduce_sum(weights, 0),
+                tf.reduce_sum(tf.cast(keep, tf.int32)), histogram)
+
+    def _expectation(self, step, index: int, image, target: int, bar):
+        """Sums of kept directions and their per-pixel counts for one image, batch by batch."""
+        total = count = 0.0
+        kept = drawn = 0
+        histogram = np.zeros(self.num_classes, np.int64)
+        while kept < self.num_masks and drawn < self.max_draws:
+            sums, counts, batch_kept, batch_histogram = step(
+                image, np.int32(target), np.array([self.seed, index], np.int32),
+                np.int32(drawn // self.batch_size), np.int32(self.num_masks - kept))
+            total, count = total + sums.numpy(), count + counts.numpy()
+            kept, drawn = kept + int(batch_kept), drawn + self.batch_size
+            histogram += batch_histogram.numpy()
+            bar.update(int(batch_kept))
+        self._check_kept(index, target, kept, drawn, histogram)
+        return total, count, kept, drawn
+
+    def _check_kept(self, index: int, target: int, kept: int, drawn: int, histogram) -> None:
+        if kept == 0:
+            seen = ", ".join(f"class {c}: {n}" for c, n in enumerate(histogram) if n)
+            raise NoMaskKeptError(
+                f"targets: expected masked images classified as the target, but none of the "
+                f"{drawn} masked versions of image {index} (mask_ratio {self.mask_ratio}, "
+                f"patch_size {self.patch_size}, mode {self.mode!r}) was classified as class "
+                f"{target}; the predictions were {seen}. Lower mask_ratio, check the target, "
+                "or explain the predicted class (targets=None)")
+        if kept < self.num_masks:
+            warnings.warn(f"image {index}: only {kept} of {self.num_masks} masks were kept after "
+                          f"{drawn} draws (max_draws); the expectation uses those", stacklevel=4)
+
+    def _result(self, images, targets, grid, expectations, kept, drawn) -> FillResult:
+        """T of the expectations, and one example mask (or partition) per image."""
+        everywhere = tf.ones_like(expectations[..., :1])
+        prototypes = threshold_fill(tf.constant(expectations, tf.float32), everywhere,
+                                    self.binarize, self.threshold).numpy()
+        seeds = [tf.random.experimental.stateless_fold_in([self.seed, i], 0)
+                 for i in range(len(images))]
+        masks, filled, steps = self._mode.example(self, grid, seeds, images, targets, prototypes)
+        return FillResult(prototypes, expectations.astype(np.float32), masks.astype(np.float32),
+                          filled.astype(np.float32), steps, kept, drawn, targets)
+
+
+def _check_fraction(name: str, value, open_interval: bool) -> float:
+    """`value` as a float in (0, 1) (`open_interval`) or [0, 1]; raises naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise TypeError(f"{name}: expected a float, got {describe(value)}")
+    inside = 0 < value < 1 if open_interval else 0 <= value <= 1
+    if not inside:
+        interval = "(0, 1)" if open_interval else "[0, 1]"
+        raise InputError(f"{name}: expected a float in {interval}, got {value}")
+    return float(value)
