@@ -23,7 +23,6 @@ from cnn_explain_tf.explain.gradients import (
 from cnn_explain_tf.explain.sft_gan import (
     SFTGANExplainer,
     TrainedGenerator,
-    UnreadableGeneratorError,
     load_generator,
 )
 
@@ -52,5 +51,4 @@ __all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "G
            "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
-__all__ += ["SFTGANExplainer", "TrainedGenerator", "UnreadableGeneratorError", "cgma",
-            "load_generator"]
+__all__ += ["SFTGANExplainer", "TrainedGenerator", "cgma", "load_generator"]

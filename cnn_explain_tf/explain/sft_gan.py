@@ -22,13 +22,9 @@ from cnn_explain_tf.explain.cgma import IntermediateGradCAMs, cumulative_average
 from cnn_explain_tf.models.sft import resize_images
 from cnn_explain_tf.validation import InputError, check_positive_int
 
-__all__ = ["UnreadableGeneratorError", "SFTGANExplainer", "TrainedGenerator", "load_generator"]
+__all__ = ["SFTGANExplainer", "TrainedGenerator", "load_generator"]
 
 VARIANTS = ("lsft", "gsft")
-
-
-class UnreadableGeneratorError(InputError):
-    """A generator file that exists but cannot be read: corrupt, truncated or not a generator."""
 
 
 class SFTGANExplainer(Explainer):
@@ -193,8 +189,9 @@ def load_generator(path: str | Path, variant: str | None = None, k: int | None =
         batch_size: images per compiled step.
 
     Raises:
-        InputError: missing file, or a variant or k that differs from the saved generator.
-        UnreadableGeneratorError: a file that exists but is corrupt or not a generator.
+        InputError: missing file, a model that is no `[image, cgma]` generator, or a variant or
+            k that differs from the saved generator.
+        artifacts.UnreadableModelError: a file that exists but is corrupt or unreadable.
     """
     path = Path(path) / "generator.keras" if Path(path).is_dir() else Path(path)
     if not path.is_file():
@@ -211,16 +208,11 @@ def load_generator(path: str | Path, variant: str | None = None, k: int | None =
 
 
 def _read_generator(path: Path) -> keras.Model:
-    """The Keras model saved at `path`, or UnreadableGeneratorError saying why it is not one."""
-    try:
-        generator = keras.models.load_model(path, compile=False)
-    except Exception as error:  # keras reports a corrupt zip as "File not found"
-        raise UnreadableGeneratorError(
-            f"path: expected a readable generator .keras file, got {path}, which is corrupt or "
-            f"unreadable ({type(error).__name__}: {error})") from error
+    """The generator saved at `path`; a corrupt file is an `artifacts.UnreadableModelError`."""
+    generator = artifacts.load_model(path, "path")
     if len(getattr(generator, "inputs", None) or ()) != 2:
-        raise UnreadableGeneratorError(f"path: expected a generator taking [image, cgma], got "
-                                       f"{path} holding model '{generator.name}'")
+        raise InputError(f"path: expected a generator taking [image, cgma], got {path} holding "
+                         f"model '{generator.name}' with {len(generator.inputs)} input(s)")
     return generator
 
 

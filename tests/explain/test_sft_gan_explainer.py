@@ -8,11 +8,8 @@ from helpers import TINY_GENERATOR as TINY
 from helpers import classifier, images, same_resolution_classifier, tiny_generator
 
 from cnn_explain_tf import artifacts
-from cnn_explain_tf.explain import (
-    SFTGANExplainer,
-    TrainedGenerator,
-    UnreadableGeneratorError,
-)
+from cnn_explain_tf.artifacts import UnreadableModelError
+from cnn_explain_tf.explain import SFTGANExplainer, TrainedGenerator
 from cnn_explain_tf.explain.cgma import compute_cgma
 from cnn_explain_tf.models import sft
 from cnn_explain_tf.validation import InputError
@@ -88,22 +85,25 @@ def test_bad_input_is_named(generator_path, tmp_path):
         SFTGANExplainer(classifier(size=16), three.generator, "pix2pix")
 
 
-@pytest.mark.parametrize("content", [b"", b"not a zip file", "zip-without-config"])
-def test_a_corrupt_generator_file_is_reported_as_corrupt(tmp_path, content):
+@pytest.mark.parametrize("content, reason", [
+    (b"", "corrupt, truncated"), (b"not a zip file", "corrupt, truncated"),
+    ("zip-with-bad-config", "JSONDecodeError")])
+def test_a_corrupt_generator_file_is_reported_as_unreadable(tmp_path, content, reason):
     path = tmp_path / "generator.keras"
-    if content == "zip-without-config":
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("config.json", "{truncated")
-    else:
-        path.write_bytes(content)
-    with pytest.raises(UnreadableGeneratorError, match="corrupt or unreadable") as error:
+    unreadable = "path: .* is not a readable .keras file"
+    with pytest.raises(UnreadableModelError, match=unreadable) as error:
         SFTGANExplainer.load(tmp_path)
-    assert isinstance(error.value, InputError) and "File not found" not in str(error.value).split(
-        "(")[0]
+    assert reason in str(error.value) and "File not found" not in str(error.value)
+    assert isinstance(error.value, InputError)
 
 
 def test_a_model_that_is_no_generator_is_refused(tmp_path):
     path = tmp_path / "classifier.keras"
     artifacts.save_model(classifier(size=16), path)
-    with pytest.raises(UnreadableGeneratorError, match="expected a generator taking"):
+    with pytest.raises(InputError, match="path: expected a generator taking \\[image, cgma\\]"):
         SFTGANExplainer.load(path)
