@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from cnn_explain_tf import cli, explain, reproduce, stages
+from cnn_explain_tf import cli, explain, reproduce
+from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS
 from cnn_explain_tf.validation import InputError
 
 SECTIONS = ["classifiers", "table1", "table2", "table3", "noise", "relevance", "unseen",
@@ -68,7 +69,7 @@ def test_results_json_holds_every_table_with_rows(smoke):
     assert len(tables["unseen"]) == len(config.unseen_datasets) * len(config.unseen_archs)
     assert [row["amount"] for row in tables["noise"]] == list(config.noise_amounts)
     leaderboard_methods = {row["method"] for row in tables["leaderboard"]}
-    assert leaderboard_methods == set(stages.LEADERBOARD_METHODS)
+    assert leaderboard_methods == set(LEADERBOARD_METHODS)
     for row in tables["table2"]:
         assert row["Dice gradcam"] == 1.0
         assert 0.0 <= row["Dice lsft"] <= 1.0
@@ -85,7 +86,7 @@ def test_results_json_holds_every_table_with_rows(smoke):
 
 
 def test_leaderboard_covers_every_registered_explainer():
-    assert set(stages.LEADERBOARD_METHODS) == set(explain.names()) | {"gsft", "lsft"}
+    assert set(LEADERBOARD_METHODS) == set(explain.names()) | {"gsft", "lsft"}
 
 
 def test_second_run_reuses_every_stage(smoke):
@@ -97,6 +98,14 @@ def test_second_run_reuses_every_stage(smoke):
     assert [s["status"] for s in second["stages"]] == ["cached"] * 4
     assert _tables(second) == _tables(first)
     assert second["fresh_run_seconds"] == fresh  # the time of the run from an empty folder
+
+
+def test_quiet_cli_run_prints_only_its_result_line(smoke, capsys):
+    out, _ = smoke
+    assert cli.main(["reproduce", "--preset", "smoke", "--out", str(out), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"wrote {out / 'report.html'} and {out / 'results.json'}\n"
+    assert captured.err == ""
 
 
 def test_missing_figure_is_rebuilt_and_the_rest_reused(smoke):
@@ -115,7 +124,7 @@ def test_directory_of_another_config_is_refused(smoke):
     out, _ = smoke
     other = dataclasses.replace(reproduce.PRESETS["smoke"], seed=1)
     with pytest.raises(InputError, match=r"out: .* holds the run of another config"):
-        reproduce.reproduce(out, "smoke", config=other, verbose=0)
+        reproduce.reproduce(out, other, verbose=0)
 
 
 def test_cli_reports_bad_output_directories(tmp_path, capsys):
@@ -128,82 +137,6 @@ def test_cli_reports_bad_output_directories(tmp_path, capsys):
     (foreign / "gan").mkdir(parents=True)
     assert cli.main(["reproduce", "--preset", "smoke", "--out", str(foreign), "--quiet"]) == 2
     assert "expected a new or empty directory" in capsys.readouterr().err
-
-
-def _chain(root, calls):
-    """Two fake stages a -> b that write one artifact each and log their runs in `calls`."""
-    def runner(name):
-        def run():
-            calls.append(name)
-            (root / name).mkdir(exist_ok=True)
-            (root / name / "out.txt").write_text(name)
-            return [root / name / "out.txt"]
-        return run
-    first = reproduce.Stage("a", root / "a", {"x": 1}, runner("a"))
-    return [first, reproduce.Stage("b", root / "b", {"y": 2}, runner("b"), first)]
-
-
-def test_stages_rebuild_what_changed_and_everything_downstream(tmp_path):
-    calls = []
-    statuses = [r["status"] for r in reproduce.run_stages(_chain(tmp_path, calls), verbose=0)]
-    assert statuses == ["ran", "ran"] and calls == ["a", "b"]
-    assert [r["status"] for r in reproduce.run_stages(_chain(tmp_path, calls), 0)] == [
-        "cached", "cached"]
-    (tmp_path / "a" / "out.txt").unlink()  # a missing artifact: a reruns, b is stale
-    (tmp_path / "b" / "leftover.txt").write_text("x")
-    assert [r["status"] for r in reproduce.run_stages(_chain(tmp_path, calls), 0)] == [
-        "ran", "ran"]
-    assert not (tmp_path / "b" / "leftover.txt").exists()  # a stale stage starts from scratch
-    changed = _chain(tmp_path, calls)
-    changed[1].config = {"y": 3}
-    assert [r["status"] for r in reproduce.run_stages(changed, 0)] == ["cached", "ran"]
-    assert calls == ["a", "b", "a", "b", "b"]
-
-
-def test_an_interrupted_stage_never_looks_finished(tmp_path):
-    calls = []
-    chain = _chain(tmp_path, calls)
-    reproduce.run_stages(chain, 0)
-
-    def interrupted():
-        raise KeyboardInterrupt
-    chain[1].config, chain[1].run = {"y": 4}, interrupted
-    with pytest.raises(KeyboardInterrupt):
-        reproduce.run_stages(chain, 0)
-    assert chain[1].state() == "missing"
-
-
-@pytest.mark.parametrize("change, message", [
-    ({"unseen_archs": ()}, "unseen_archs: expected at least one name, got none"),
-    ({"archs": ("vgg_lite", "alexnet")}, "archs: expected names of .*, got 'alexnet'"),
-    ({"datasets": ("textures",)}, "datasets: expected datasets of similar semantics"),
-    ({"eval_count": 0}, "eval_count: expected a positive int, got 0"),
-    ({"noise_amounts": (0.1, 1.5)}, r"noise_amounts: expected fractions in \(0, 1\]"),
-])
-def test_bad_configs_are_refused_before_any_work(change, message):
-    with pytest.raises(InputError, match=message):
-        dataclasses.replace(reproduce.PRESETS["smoke"], **change)
-
-
-def test_a_directory_with_other_files_is_refused(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="expected a new or empty directory"):
-        reproduce.reproduce(tmp_path, "smoke", verbose=0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
-
-
-def test_unknown_preset_is_refused(tmp_path):
-    with pytest.raises(InputError, match="preset: expected one of"):
-        reproduce.reproduce(tmp_path, "huge")
-
-
-def test_stage_hashes_chain_downstream():
-    config = reproduce.PRESETS["smoke"]
-    changed = dataclasses.replace(config, shards=dataclasses.replace(config.shards, k=6))
-    before, after = config.stage_configs(), changed.stage_configs()
-    assert before["classifiers"] == after["classifiers"]
-    for stage in ("cgma", "gan", "evaluate"):
-        assert before[stage] != after[stage]
 
 
 def _saved(out) -> dict:

@@ -1,0 +1,151 @@
+"""The stages of `cnn-explain reproduce`, each an explicit function wired into a pipeline stage."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+from cnn_explain_tf import artifacts, pipeline, report
+from cnn_explain_tf.cgma_shards import build_cgma
+from cnn_explain_tf.reproduce import sections
+from cnn_explain_tf.reproduce.config import PRESETS, SEMANTICS, STAGES, VARIANTS, ReproduceConfig
+from cnn_explain_tf.reproduce.layout import Run
+from cnn_explain_tf.reproduce.pairs import PairRecord, evaluate_pairs, plain
+from cnn_explain_tf.training.classifiers import train_classifiers
+from cnn_explain_tf.training.options import RunOptions
+from cnn_explain_tf.training.sft_gan import train_sft_gan
+from cnn_explain_tf.validation import InputError
+
+__all__ = ["build_chain", "reproduce", "resolve", "result_line", "summary"]
+
+
+def train_all_classifiers(run: Run, stage: pipeline.Stage) -> list[Path]:
+    """Trains the seen and the unseen classifiers (pairs already trained are kept)."""
+    config = run.config
+    options = RunOptions(resume=True, seed=config.seed, verbose=run.verbose)
+    results = [train_classifiers(stage.directory / kind, datasets, archs, config.classifier,
+                                 options)
+               for kind, datasets, archs in (
+                   ("seen", config.datasets, config.archs),
+                   ("unseen", config.unseen_datasets, config.unseen_archs))]
+    return [path for pairs in results for r in pairs
+            for path in (r.path, r.path.with_suffix(".json"))]
+
+
+def build_shards(run: Run, stage: pipeline.Stage) -> list[Path]:
+    """Builds the CGMA shards of every seen classifier."""
+    build_cgma(run.out_dir / "classifiers" / "seen", stage.directory, run.config.shards,
+               semantics=None, datasets=run.config.datasets, verbose=run.verbose)
+    return sorted(p for p in Path(stage.directory).glob("*/*")
+                  if not p.name.startswith("."))  # not a killed write's temporary file
+
+
+def train_gans(run: Run, stage: pipeline.Stage) -> list[Path]:
+    """Trains LSFT and GSFT on the seen pairs' shards (resuming from checkpoints)."""
+    outputs = []
+    for variant in VARIANTS:
+        run_dir = run.gan_dir(variant)
+        generator = run_dir / "generator.keras"
+        if not (generator.exists() and generator.with_suffix(".json").exists()):
+            options = RunOptions(resume=(run_dir / "checkpoints").exists(),
+                                 seed=run.config.seed, verbose=run.verbose)
+            train_sft_gan(run.out_dir / "cgma", run_dir, variant, run.config.gan,
+                          semantics=SEMANTICS, options=options)
+        outputs += [generator, generator.with_suffix(".json")]
+    return outputs
+
+
+def evaluate(run: Run, stage: pipeline.Stage) -> list[Path]:
+    """Evaluates every classifier; each pair's numbers are cached in evaluate/pairs/."""
+    return evaluate_pairs(run, stage.config_hash)
+
+
+def build_chain(run: Run) -> list[pipeline.Stage]:
+    """The cached stages of `run`, each chained to the one before it."""
+    own = run.config.stage_configs()
+    bodies = {"classifiers": train_all_classifiers, "cgma": build_shards, "gan": train_gans,
+              "evaluate": evaluate}
+    chain: list[pipeline.Stage] = []
+    for name, body in bodies.items():
+        chain.append(pipeline.Stage(name, run.out_dir / name, own[name],
+                                    functools.partial(body, run), chain[-1] if chain else None))
+    return chain
+
+
+def write_results(run: Run, header: dict) -> dict:
+    """Assembles results.json and report.html from the cached stage outputs."""
+    records = [PairRecord.from_json(artifacts.read_json(run.pair_record(path.stem)))
+               for _, path in run.classifier_paths()]
+    results = {**header, **sections.build(run, records, header["fresh_run_seconds"])}
+    report.write_report(results, run.out_dir)  # first: it validates every figure and table
+    artifacts.write_json(plain(results, nan=None), run.out_dir / "results.json", sort_keys=False)
+    return results
+
+
+def resolve(config: ReproduceConfig | str) -> ReproduceConfig:
+    """A preset's config by name, or `config` itself.
+
+    Raises:
+        InputError: an unknown preset name.
+    """
+    if isinstance(config, ReproduceConfig):
+        return config
+    if config not in PRESETS:
+        raise InputError(f"preset: expected one of {list(PRESETS)}, got {config!r}")
+    return PRESETS[config]
+
+
+def reproduce(out_dir: str | Path, config: ReproduceConfig | str = "quick", *,
+              verbose: int = 1) -> dict:
+    """Runs (or resumes) the whole reproduction into `out_dir`; returns the results dict.
+
+    Stages: train classifiers -> build CGMA shards -> train LSFT and GSFT -> evaluate -> report.
+    Each stage directory holds a `stage.json` with the hash of its config chained with its
+    upstream stage's; a stage whose hash matches and whose artifacts all exist is skipped, one
+    whose config changed is deleted and rebuilt, one with missing artifacts is rebuilt (the
+    classifiers and evaluation stages redo only the missing pairs). Writes `results.json` (every
+    number of the report) and the self-contained `report.html`.
+
+    Args:
+        out_dir: the run directory; it must be empty, new, or hold a run of this same config.
+        config: a `ReproduceConfig` or a preset name: "smoke" (tests, minutes), "quick" (2 CPU
+            cores, under 30 minutes) or "paper" (the paper's sizes, for a GPU machine).
+        verbose: 0 silences; 1 prints each stage, progress bars and a summary.
+
+    Raises:
+        InputError: unknown preset, a directory holding another config's run, or an output
+            directory that cannot be written.
+
+    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067.
+    """
+    config = resolve(config)
+    run = Run(Path(out_dir), config, verbose)
+    claimed = pipeline.claim(run.out_dir, "reproduce", dataclasses.asdict(config), config.preset)
+    records = pipeline.run_stages(build_chain(run), verbose, total=len(STAGES))
+    fresh_seconds = pipeline.record_fresh_seconds(claimed, records)
+    if verbose:
+        print(f"[{len(STAGES)}/{len(STAGES)}] report", flush=True)
+    results = write_results(run, {
+        "title": f"cnn_explain_tf reproduction of arXiv 2301.08067 (preset {config.preset})",
+        "preset": config.preset, "config_hash": claimed.config_hash,
+        "config": dataclasses.asdict(config), "versions": artifacts.library_versions(),
+        "created": pipeline.now(), "fresh_run_seconds": fresh_seconds, "stages": records})
+    if verbose:
+        print(summary(results, run.out_dir))
+    return results
+
+
+def summary(results: dict, out_dir: Path) -> str:
+    """The stage table, the goals and the result line printed at the end of a run."""
+    lines = ["", f"{'stage':<12} {'status':<7} {'seconds':>8}"]
+    lines += [f"{s['name']:<12} {s['status']:<7} {s['seconds']:>8.1f}" for s in results["stages"]]
+    lines += ["", "goals:"]
+    lines += [f"  [{'met' if g['met'] else 'NOT met'}] {g['goal']}: ours {g['ours']}, paper "
+              f"{g['paper']}" for g in results["goals"]]
+    return "\n".join([*lines, "", result_line(out_dir)])
+
+
+def result_line(out_dir: Path) -> str:
+    """The one line a run prints last (and alone with --quiet)."""
+    return f"wrote {Path(out_dir) / 'report.html'} and {Path(out_dir) / 'results.json'}"
