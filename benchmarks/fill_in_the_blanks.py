@@ -2,8 +2,8 @@
 
 Run: python benchmarks/fill_in_the_blanks.py [--masks 10000] [--batch-size 1000] [--loop-masks 300]
 Trains a small CNN on the embedded digits at 28x28 (4 epochs), then times, after one warm-up each,
-the explainer keeping N* masks for one image with `batch_size` masks per compiled step, and the
-same explainer with one mask per compiled step (the per-mask loop), and prints both rates, their
+the probe keeping N* masks for one image with `batch_size` masks per compiled step, and the
+same probe with one mask per compiled step (the per-mask loop), and prints both rates, their
 ratio and the time for N*. The machine's load average is printed too: timings on a shared CPU vary.
 """
 
@@ -37,10 +37,10 @@ def digit_classifier(seed: int = 0) -> tuple[keras.Model, np.ndarray, np.ndarray
 def kept_per_second(model, image, label, masks: int, batch_size: int) -> tuple[float, float]:
     """(kept masks per second, seconds) for `masks` kept masks, after a warm-up call."""
     def run(count):
-        explainer = cet.explain.FillInTheBlanks(model, mask_ratio=0.25, patch_size=2,
-                                                num_masks=count, batch_size=batch_size, verbose=0)
+        probe = cet.probes.FillInTheBlanks(model, mask_ratio=0.25, patch_size=2,
+                                           num_masks=count, batch_size=batch_size, verbose=0)
         start = time.perf_counter()
-        kept = int(explainer(image[None], int(label)).kept[0])
+        kept = int(probe(image[None], int(label)).kept[0])
         return kept, time.perf_counter() - start
 
     run(min(masks, 2 * batch_size))  # warm-up: tracing is not timed

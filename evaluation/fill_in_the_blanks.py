@@ -4,6 +4,7 @@ Run: python evaluation/fill_in_the_blanks.py --classifier runs/cls/digits__vgg_l
      --dataset digits --image-size 28 28 [--count 100] [--num-masks 1000] --out reports/fitb
 Writes table1.json-style numbers in report.json, fig3_progressive.png (the fills step by step),
 fig4_ablation.png (mask ratio x patch size) and fig5_gradient_vs_bfgs.png, all atomically.
+The protocol itself is `cnn_explain_tf.protocols.fill_blanks.evaluate`.
 """
 
 import argparse
@@ -11,12 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-import keras
-import numpy as np
-
 import cnn_explain_tf as cet
-from cnn_explain_tf import artifacts, viz
-from cnn_explain_tf.explain import fill_blanks
+from cnn_explain_tf import artifacts
+from cnn_explain_tf.protocols import fill_blanks
 
 
 def main() -> int:
@@ -34,37 +32,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
-    model = keras.models.load_model(args.classifier, compile=False)
+    model = artifacts.load_model(args.classifier, "classifier")
     images, labels = cet.data.load_arrays(args.dataset, "test", args.image_size, seed=args.seed)
-    options = {"num_masks": args.num_masks, "seed": args.seed}
-    shown, shown_labels = images[:4], labels[:4]
-    report = {"classifier": str(args.classifier), "dataset": args.dataset, "options": options,
-              "mask_ratio": args.mask_ratio, "patch_size": args.patch_size,
-              "versions": artifacts.library_versions()}
-    report["table1"] = fill_blanks.consistency(
-        model, images[:args.count], labels[:args.count], mask_ratio=args.mask_ratio,
-        patch_size=args.patch_size, **options)
-
-    steps = cet.explain.FillInTheBlanks(model, args.mask_ratio, args.patch_size,
-                                        mode="progressive", **options)(shown, shown_labels)
-    viz.image_grid({"image": shown, **{f"step {i + 1}": steps.steps[:, i]
-                                        for i in range(steps.steps.shape[1])},
-                     "prototype": steps.prototypes}, args.out / "fig3_progressive.png",
-                    [f"label {label}" for label in shown_labels], "progressive filling")
-
-    ablation = fill_blanks.mask_ablation(model, shown[:1], shown_labels[:1], args.ratios,
-                                         args.patch_sizes, **options)
-    viz.image_grid({f"patch {p}": [np.nan_to_num(ablation[(r, p)][0]) for r in args.ratios]
-                     for p in args.patch_sizes}, args.out / "fig4_ablation.png",
-                    [f"ratio {r}" for r in args.ratios], "prototype: mask ratio x patch size")
-
-    orders = {direction: cet.explain.FillInTheBlanks(
-        model, args.mask_ratio, args.patch_size, direction=direction,
-        **{**options, "num_masks": min(args.num_masks, 256)})(shown, shown_labels).prototypes
-              for direction in fill_blanks.DIRECTIONS}
-    viz.image_grid({"image": shown, **orders}, args.out / "fig5_gradient_vs_bfgs.png",
-                    [f"label {label}" for label in shown_labels], "first vs second order")
-    report["fig5_agreement"] = float(np.mean(orders["gradient"] == orders["bfgs"]))
+    report = {"classifier": str(args.classifier), "dataset": args.dataset,
+              **fill_blanks.evaluate(model, images, labels, args.out, count=args.count,
+                                     num_masks=args.num_masks, mask_ratio=args.mask_ratio,
+                                     patch_size=args.patch_size, ratios=args.ratios,
+                                     patch_sizes=args.patch_sizes, seed=args.seed)}
     artifacts.write_json(report, args.out / "report.json")
     print(json.dumps({k: v for k, v in report.items() if k != "versions"}, indent=2))
     return 0
