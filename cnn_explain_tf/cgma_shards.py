@@ -15,19 +15,22 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from cnn_explain_tf import artifacts, data, graph
-from cnn_explain_tf.cgma import compute_cgma, select_layers
 from cnn_explain_tf.explain.cam import GradCAM
+from cnn_explain_tf.explain.cgma import compute_cgma, select_layers
 from cnn_explain_tf.models.sft import resize_images
-from cnn_explain_tf.validation import InputError
+from cnn_explain_tf.training.options import with_overrides
+from cnn_explain_tf.validation import InputError, check_choice, check_config, check_positive_int
 
-__all__ = ["SPLITS", "STRATEGY_SEMANTICS", "ShardSpec", "add_arguments", "build_cgma",
+__all__ = ["PRESETS", "SEMANTICS", "SPLITS", "ShardSpec", "add_arguments", "build_cgma",
            "build_pair", "load_cgma_shards", "main", "pair_paths", "parse_shard", "read_manifests"]
 
 SPLITS = ("train", "heldout")
 """train: the seen classes of the dataset's train split; heldout: the unseen classes of its test
 split (the class-based split of arXiv 2301.08067, Sec. 4)."""
 SOURCE_SPLIT = {"train": "train", "heldout": "test"}
-STRATEGY_SEMANTICS = {1: "similar", 2: "dissimilar"}
+SEMANTICS = ("similar", "dissimilar")
+"""The semantic split of the datasets a GAN is trained on: "similar" (the glyph sets, the paper's
+strategy 1) or "dissimilar" (its strategy 2); see `data.DatasetInfo.semantics`."""
 MANIFEST = "manifest.json"
 
 
@@ -51,6 +54,22 @@ class ShardSpec:
     seed: int = 0
     max_examples: int | None = None
 
+    def __post_init__(self):
+        check_config(self, positive=("channels",), optional_positive=("max_examples",))
+        check_positive_int("k", self.k, minimum=2)
+        check_positive_int("seed", self.seed, minimum=0)
+        if len(self.image_size) != 2:
+            raise InputError(f"image_size: expected (H, W), got {self.image_size!r}")
+        for size in self.image_size:
+            check_positive_int("image_size", size)
+        if not 0 < self.held_out_fraction < 1:
+            raise InputError(f"held_out_fraction: expected a fraction in (0, 1), got "
+                             f"{self.held_out_fraction!r}")
+
+
+PRESETS: dict[str, ShardSpec] = {"quick": ShardSpec(), "paper": ShardSpec(image_size=(64, 64))}
+"""The named specs; `build-cgma --preset` picks one (32x32 for CPU runs, the paper's 64x64)."""
+
 
 def parse_shard(text: str) -> tuple[int, int]:
     """'i/n' -> (i, n) with 0 <= i < n.
@@ -67,13 +86,14 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def pair_paths(classifiers_dir: str | Path, strategy: int | None = None,
+def pair_paths(classifiers_dir: str | Path, semantics: str | None = None,
                datasets: Sequence[str] | None = None) -> list[Path]:
     """The `<dataset>__<arch>.keras` classifiers of a `train-classifiers` run to build from.
 
     Args:
         classifiers_dir: the run's output directory.
-        strategy: 1 keeps the similar-semantics datasets, 2 the dissimilar ones; None keeps all.
+        semantics: "similar" or "dissimilar" keeps the datasets of those semantics (see
+            `SEMANTICS`); None keeps all.
         datasets: keep only these datasets.
 
     Raises:
@@ -82,22 +102,22 @@ def pair_paths(classifiers_dir: str | Path, strategy: int | None = None,
     paths = sorted(p for p in Path(classifiers_dir).glob("*__*.keras")
                    if p.with_suffix(".json").exists())
     dataset_of = {path: path.stem.split("__")[0] for path in paths}
-    if strategy is not None:
-        semantics = STRATEGY_SEMANTICS[strategy]
+    if semantics is not None:
+        check_choice("semantics", semantics, SEMANTICS)
         paths = [p for p in paths if data.info(dataset_of[p]).semantics == semantics]
     if datasets:
         paths = [p for p in paths if dataset_of[p] in datasets]
     if not paths:
         raise InputError(f"classifiers: expected <dataset>__<arch>.keras files with JSON "
-                         f"side-cars in {classifiers_dir} (strategy={strategy}, "
+                         f"side-cars in {classifiers_dir} (semantics={semantics}, "
                          f"datasets={datasets}), found none")
     return paths
 
 
-def build_cgma(classifiers_dir: str | Path, out_dir: str | Path, spec: ShardSpec | None = None,
-               *, strategy: int | None = 1, datasets: Sequence[str] | None = None,
-               shard: tuple[int, int] = (0, 1), batch_size: int = 64,
-               verbose: int = 1) -> dict[str, int]:
+def build_cgma(classifiers_dir: str | Path, out_dir: str | Path, spec: ShardSpec, *,
+               semantics: str | None = None, datasets: Sequence[str] | None = None,
+               verbose: int = 1, shard: tuple[int, int] = (0, 1),
+               batch_size: int = 64) -> dict[str, int]:
     """Builds this worker's shard of the CGMA dataset of every selected classifier.
 
     Writes `out_dir/<dataset>__<arch>/{train,heldout}-<i>-of-<n>.tfrecord`, a JSON side-car per
@@ -107,19 +127,19 @@ def build_cgma(classifiers_dir: str | Path, out_dir: str | Path, spec: ShardSpec
     Args:
         classifiers_dir: output of `train-classifiers` (`<dataset>__<arch>.keras` + JSON).
         out_dir: root of the CGMA datasets.
-        spec: image size, channels, k, class split and caps; None for `ShardSpec()`.
-        strategy, datasets: which classifiers (see `pair_paths`).
+        spec: image size, channels, k, class split and caps, e.g. `ShardSpec()`.
+        semantics, datasets: which classifiers (see `pair_paths`); None takes all.
+        verbose: 0 silences the progress bars.
         shard: (i, n) this worker's shard index and the number of workers.
         batch_size: images per compiled CGMA / Grad-CAM step.
-        verbose: 0 silences the progress bars and the summary.
 
     Returns:
         {pair name: examples written by this worker}.
 
     References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Sec. 3.1.
     """
-    paths = pair_paths(classifiers_dir, strategy, datasets)
-    return {path.stem: build_pair(path, out_dir, spec or ShardSpec(), shard=shard,
+    paths = pair_paths(classifiers_dir, semantics, datasets)
+    return {path.stem: build_pair(path, out_dir, spec, shard=shard,
                                   batch_size=batch_size, verbose=verbose) for path in paths}
 
 
@@ -130,9 +150,10 @@ def build_pair(classifier_path: str | Path, out_dir: str | Path, spec: ShardSpec
 
     Raises:
         InputError: the classifier has fewer conv layers than `spec.k`.
+        UnreadableModelError: the classifier is not a readable `.keras` file.
     """
     classifier_path = Path(classifier_path)
-    model = keras.models.load_model(classifier_path, compile=False)
+    model = artifacts.load_model(classifier_path, "classifier")
     meta = artifacts.read_json(classifier_path.with_suffix(".json")) or {}
     manifest = _manifest(classifier_path.stem, model, meta, spec)
     pair_dir = Path(out_dir) / classifier_path.stem
@@ -279,35 +300,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--classifiers", required=True, type=Path,
                         help="output directory of train-classifiers")
     parser.add_argument("--out", required=True, type=Path, help="output directory of the shards")
-    parser.add_argument("--strategy", type=int, choices=[1, 2], default=1,
-                        help="1: similar-semantics datasets, 2: dissimilar ones")
+    parser.add_argument("--semantics", choices=list(SEMANTICS), default="similar",
+                        help="build from the classifiers of similar-semantics datasets (the "
+                             "paper's strategy 1) or of dissimilar ones (strategy 2)")
     parser.add_argument("--datasets", nargs="+", metavar="NAME", help="restrict to these datasets")
-    parser.add_argument("--image-size", type=int, nargs=2, default=(32, 32), metavar=("H", "W"),
-                        help="the GAN's resolution (the paper uses 64 64)")
-    parser.add_argument("--k", type=int, default=8, help="CGMAs per image")
-    parser.add_argument("--held-out-fraction", type=float, default=0.3)
+    parser.add_argument("--preset", choices=list(PRESETS), default="quick")
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
+                        help="override the GAN's resolution (quick 32 32, paper 64 64)")
+    parser.add_argument("--k", type=int, help="override the CGMAs per image (8)")
+    parser.add_argument("--held-out-fraction", type=float,
+                        help="override the share of held-out classes (0.3)")
     parser.add_argument("--max-examples", type=int, help="cap per pair and split")
     parser.add_argument("--shard", default="0/1", help="i/n: build the i-th of n disjoint shards")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    parser.add_argument("--seed", type=int, help="override the class split's seed (0)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars, only the result line")
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
-    """Runs `build_cgma` from parsed `add_arguments` options; returns the exit status."""
+    """Runs `build_cgma` from parsed `add_arguments` options; prints one result line and
+    returns the exit status (2 for bad input)."""
     start = time.perf_counter()
     try:
-        spec = ShardSpec(tuple(args.image_size), 3, args.k, args.held_out_fraction, args.seed,
-                         args.max_examples)
-        counts = build_cgma(args.classifiers, args.out, spec, strategy=args.strategy,
+        overrides = {"image_size": tuple(args.image_size) if args.image_size else None,
+                     "k": args.k, "held_out_fraction": args.held_out_fraction,
+                     "seed": args.seed, "max_examples": args.max_examples}
+        spec = with_overrides(PRESETS[args.preset], overrides)
+        counts = build_cgma(args.classifiers, args.out, spec, semantics=args.semantics,
                             datasets=args.datasets, shard=parse_shard(args.shard),
                             batch_size=args.batch_size, verbose=0 if args.quiet else 1)
     except (ValueError, TypeError, OSError) as error:
         print(f"build-cgma: error: {error}", file=sys.stderr)
         return 2
-    if not args.quiet:
-        total, seconds = sum(counts.values()), time.perf_counter() - start
-        print(f"wrote {total} examples of {len(counts)} pairs in {seconds:.1f} s "
-              f"({total / seconds:.1f} images/s) to {args.out}")
+    total, seconds = sum(counts.values()), time.perf_counter() - start
+    print(f"wrote {total} examples of {len(counts)} pairs in {seconds:.1f} s "
+          f"({total / seconds:.1f} images/s) to {args.out}")
     return 0

@@ -1,11 +1,20 @@
-"""The `cnn-explain` command line: demo, explain, the training jobs and reproduce."""
+"""The `cnn-explain` command line: demo, explain, the training jobs and reproduce.
+
+TensorFlow's C++ start-up logging is hidden (see `startup`, run by the package's `__init__`
+before TensorFlow loads) unless `--verbose` or `CNN_EXPLAIN_TF_VERBOSE=1` asks for it. Every
+command returns an exit status (0, or 2 for bad input) and, with `--quiet`, prints only its
+result line.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from pathlib import Path
+
+from cnn_explain_tf.startup import wants_verbose
 
 # Jobs in library modules: name -> (module with add_arguments(parser) and main(args), help).
 JOBS = {
@@ -20,64 +29,86 @@ JOBS = {
                   "the SFT-GAN paper end to end: classifiers, CGMAs, GANs, evaluation, report"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+VERBOSE_HELP = "show TensorFlow's start-up logging (or set CNN_EXPLAIN_TF_VERBOSE=1)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="cnn-explain", description="Explain CNN classifiers.")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    verbose = argparse.ArgumentParser(add_help=False)  # --verbose after the command works too
+    verbose.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_demo(commands.add_parser(
+        "demo", help="train a small CNN on digits and compare explainers", parents=[verbose]))
+    _add_explain(commands.add_parser(
+        "explain", help="explain images with a saved .keras model", parents=[verbose]))
+    for name, (module_name, help_text) in JOBS.items():
+        module = importlib.import_module(module_name)
+        job = commands.add_parser(name, help=help_text, parents=[verbose])
+        module.add_arguments(job)
+        job.set_defaults(handler=module.main)
+    return parser
 
-    demo = commands.add_parser("demo", help="train a small CNN on digits and compare explainers")
+
+def _add_demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="output directory")
     demo.add_argument("--epochs", type=int, default=3)
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--quiet", action="store_true", help="no progress output")
+    demo.add_argument("--quiet", action="store_true", help="only the result line")
     demo.set_defaults(handler=_demo)
 
-    run = commands.add_parser("explain", help="explain images with a saved .keras model")
+
+def _add_explain(run: argparse.ArgumentParser) -> None:
     run.add_argument("--model", type=Path, required=True, help="a .keras classifier")
     run.add_argument("--images", type=Path, required=True,
                      help="an image file, a .npy batch, or a folder of images")
     run.add_argument("--method", default="gradcam",
-                     help="explainer name (see --list-methods); lsft/gsft need --generator")
+                     help="explainer name (one of cnn_explain_tf.explain.names()); lsft/gsft "
+                          "need --generator")
     run.add_argument("--generator", type=Path,
                      help="a train-gan generator (.keras or its run directory) for lsft/gsft")
     run.add_argument("--out", type=Path, required=True, help="output directory")
     run.add_argument("--target", type=int, help="class to explain (default: the predicted one)")
     run.add_argument("--layer", help="CAM layer name (default: the last conv-like layer)")
     run.add_argument("--batch-size", type=int, default=32)
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="only the result line")
     run.set_defaults(handler=_explain)
-
-    for name, (module_name, help_text) in JOBS.items():
-        module = importlib.import_module(module_name)
-        job = commands.add_parser(name, help=help_text)
-        module.add_arguments(job)
-        job.set_defaults(handler=module.main)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cnn-explain` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if not wants_verbose(["cnn-explain", *argv]):
+        quiet_python_loggers()
     return args.handler(args)
 
 
+def quiet_python_loggers() -> None:
+    """Hides the Python side of TensorFlow's and absl's logging below errors."""
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _demo(args: argparse.Namespace) -> int:
+    from cnn_explain_tf.artifacts import read_json
     from cnn_explain_tf.demo import run_demo
 
-    run_demo(args.out, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1)
+    grid = run_demo(args.out, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1)
+    accuracy = read_json(args.out / "digits__vgg_lite.json")["test_accuracy"]
+    print(f"test accuracy {accuracy:.3f}; wrote {grid}")
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    import keras
     from tqdm import tqdm
 
-    from cnn_explain_tf import graph, viz
+    from cnn_explain_tf import artifacts, graph, viz
 
     try:
-        model = keras.models.load_model(args.model, compile=False)
+        model = artifacts.load_model(args.model, "model")
         names, images = read_images(args.images, graph.input_shape(model))
         explainer = make_explainer(args, model)
     except (ValueError, TypeError, OSError) as error:
@@ -91,8 +122,7 @@ def _explain(args: argparse.Namespace) -> int:
             stem = args.out / f"{name}_{explainer.name}"
             viz.save_png(viz.overlay(image, heat_map), stem.with_suffix(".png"))
             save_npy(heat_map, stem.with_suffix(".npy"))
-    if not args.quiet:
-        print(f"wrote {len(images)} overlays (.png) and maps (.npy) to {args.out}")
+    print(f"wrote {len(images)} overlays (.png) and maps (.npy) to {args.out}")
     return 0
 
 

@@ -51,6 +51,4 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int = 3, num_images: int
                 "test_accuracy": accuracy, "train_seconds": train_seconds,
                 "methods": explain.names(), "versions": library_versions()},
                out_dir / "digits__vgg_lite.json")
-    if verbose:
-        print(f"test accuracy {accuracy:.3f}; wrote {grid}")
     return grid

@@ -1,5 +1,6 @@
 """Tests for CGMA shards: the build-cgma job, disjoint worker shards, the reader, bad input."""
 
+import dataclasses
 import json
 
 import keras
@@ -7,9 +8,9 @@ import numpy as np
 import pytest
 from helpers import classifier
 
-from cnn_explain_tf import cgma_shards, cli
-from cnn_explain_tf.cgma import compute_cgma
+from cnn_explain_tf import artifacts, cgma_shards, cli
 from cnn_explain_tf.explain import GradCAM
+from cnn_explain_tf.explain.cgma import compute_cgma
 from cnn_explain_tf.validation import InputError
 
 SPEC = cgma_shards.ShardSpec(image_size=(16, 16), channels=3, k=3, max_examples=6)
@@ -91,3 +92,41 @@ def test_bad_input_is_named(classifiers_dir, tmp_path):
         cgma_shards.load_cgma_shards(tmp_path)
     with pytest.raises(InputError, match="split: expected one of"):
         cgma_shards.load_cgma_shards(tmp_path, "valid")
+
+
+def test_semantics_selects_the_classifiers(classifiers_dir, tmp_path):
+    assert [p.name for p in cgma_shards.pair_paths(classifiers_dir, "similar")] == [
+        "digits__tiny.keras"]
+    with pytest.raises(InputError, match="semantics=dissimilar.*found none"):
+        cgma_shards.pair_paths(classifiers_dir, "dissimilar")
+    with pytest.raises(InputError, match=r"semantics: expected one of \['similar', 'dissimilar'\]"):
+        cgma_shards.build_cgma(classifiers_dir, tmp_path, SPEC, semantics="1", verbose=0)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"k": 1}, "k: expected an int >= 2, got 1"),
+    ({"max_examples": 0}, "max_examples: expected an int >= 1, got 0"),
+    ({"image_size": (16,)}, r"image_size: expected \(H, W\)"),
+    ({"held_out_fraction": 1.0}, r"held_out_fraction: expected a fraction in \(0, 1\)"),
+])
+def test_bad_specs_are_refused(change, message):
+    with pytest.raises(InputError, match=message):
+        dataclasses.replace(SPEC, **change)
+
+
+def test_presets_and_cli_overrides(capsys):
+    assert cgma_shards.PRESETS["quick"] == cgma_shards.ShardSpec(image_size=(32, 32), k=8)
+    assert cgma_shards.PRESETS["paper"].image_size == (64, 64)
+    args = cli.build_parser().parse_args(["build-cgma", "--classifiers", "c", "--out", "o",
+                                          "--preset", "paper", "--k", "4"])
+    assert args.handler is cgma_shards.main and args.semantics == "similar" and args.k == 4
+
+
+def test_a_corrupt_classifier_is_reported_as_such(tmp_path, capsys):
+    (tmp_path / "digits__bad.keras").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "digits__bad.json").write_text("{}")
+    with pytest.raises(artifacts.UnreadableModelError, match="not a readable .keras file"):
+        cgma_shards.build_cgma(tmp_path, tmp_path / "out", SPEC, verbose=0)
+    assert cli.main(["build-cgma", "--classifiers", str(tmp_path), "--out",
+                     str(tmp_path / "out"), "--quiet"]) == 2
+    assert "build-cgma: error: classifier: " in capsys.readouterr().err

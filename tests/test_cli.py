@@ -1,4 +1,8 @@
-"""The command line: `explain` on files, folders and .npy batches, errors, and `demo`."""
+"""The command line: `explain` on files, folders and .npy batches, errors, quiet runs, `demo`."""
+
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -55,8 +59,41 @@ def test_explain_errors_are_reported_cleanly(model_path, tmp_path, capsys, extra
     assert message in capsys.readouterr().err
 
 
-def test_demo_trains_and_writes_the_comparison_grid(tmp_path):
+def test_a_quiet_run_prints_nothing_but_its_result_line(model_path, tmp_path):
+    """The real command in a fresh process: TensorFlow's C++ start-up noise (CPU-feature notices,
+    cuInit errors on machines without a GPU driver) must not reach the terminal."""
+    np.save(tmp_path / "batch.npy", images(2))
+    environ = {key: value for key, value in os.environ.items()
+               if key not in ("TF_CPP_MIN_LOG_LEVEL", "CNN_EXPLAIN_TF_VERBOSE")}
+    run = subprocess.run(
+        [sys.executable, "-m", "cnn_explain_tf.cli", "explain", "--model", str(model_path),
+         "--images", str(tmp_path / "batch.npy"), "--out", str(tmp_path / "out"), "--quiet"],
+        capture_output=True, text=True, timeout=300, check=False, env=environ)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout + run.stderr == f"wrote 2 overlays (.png) and maps (.npy) to " \
+        f"{tmp_path / 'out'}\n"
+
+
+def test_a_corrupt_model_file_is_reported_as_such(tmp_path, capsys):
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 truncated")
+    np.save(tmp_path / "one.npy", images(1))
+    assert cli.main(["explain", "--model", str(tmp_path / "broken.keras"), "--images",
+                     str(tmp_path / "one.npy"), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "model: " in error and "is not a readable .keras file" in error
+    assert "File not found" not in error
+
+
+def test_verbose_is_accepted_before_and_after_the_command():
+    parser = cli.build_parser()
+    assert parser.parse_args(["--verbose", "demo"]).verbose
+    assert parser.parse_args(["demo", "--verbose"]).verbose
+    assert not parser.parse_args(["demo"]).verbose
+
+
+def test_demo_trains_and_writes_the_comparison_grid(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path), "--epochs", "1", "--quiet"]) == 0
+    assert capsys.readouterr().out.endswith(f"wrote {tmp_path / 'explainers.png'}\n")
     grid = cv2.imread(str(tmp_path / "explainers.png"))
     assert grid is not None and grid.shape[0] > 400 and grid.shape[1] > 1000
     assert (tmp_path / "digits__vgg_lite.keras").exists()

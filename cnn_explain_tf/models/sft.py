@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from cnn_explain_tf.validation import InputError, check_positive_int
+from cnn_explain_tf.validation import InputError, check_config, check_positive_int
 
 __all__ = ["GENERATOR_SIZES", "ConditionNetwork", "GeneratorSize", "SFTLayer",
            "build_discriminator", "build_gsft_generator", "build_lsft_generator",
@@ -153,13 +153,18 @@ class GeneratorSize:
     condition_channels: int
     downsample: int = 1
 
+    def __post_init__(self):
+        check_config(self, positive=("channels", "num_blocks", "condition_filters",
+                                     "condition_channels", "downsample"))
 
-GENERATOR_SIZES = {
+
+GENERATOR_SIZES: dict[str, GeneratorSize] = {
     "paper": GeneratorSize(channels=64, num_blocks=16, condition_filters=128,
                            condition_channels=32),
     "quick": GeneratorSize(channels=16, num_blocks=8, condition_filters=16,
                            condition_channels=8, downsample=4),
 }
+"""The named generator sizes a `GANConfig.generator_size` may give instead of a GeneratorSize."""
 
 
 def sft_blocks(num_blocks: int, num_sft: int) -> list[int]:
@@ -300,7 +305,6 @@ def resolve_generator_size(size: str | GeneratorSize) -> GeneratorSize:
 
 
 def _check_downsample(factor: int, height: int, width: int) -> int:
-    factor = check_positive_int("size.downsample", factor)
     if height % factor or width % factor:
         raise InputError(f"size.downsample: expected a factor dividing the image size "
                          f"{height}x{width}, got {factor}")

@@ -12,15 +12,21 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
-from tqdm.auto import tqdm
 
 from cnn_explain_tf import artifacts, data
 from cnn_explain_tf.models import zoo
 from cnn_explain_tf.training import precision
-from cnn_explain_tf.training.presets import add_run_options, with_overrides
+from cnn_explain_tf.training.options import (
+    RunOptions,
+    add_run_options,
+    run_options,
+    with_overrides,
+)
+from cnn_explain_tf.training.progress import ProgressBar
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
+from cnn_explain_tf.validation import check_config
 
-__all__ = ["PRESETS", "PairResult", "TrainConfig", "add_arguments", "default_archs",
+__all__ = ["DEFAULT_ARCHS", "PRESETS", "PairResult", "TrainConfig", "add_arguments",
            "default_datasets", "fit_classifier", "format_table", "main", "make_optimizer",
            "train_classifiers"]
 
@@ -58,14 +64,8 @@ class TrainConfig:
     max_examples: int | None = None
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "max_examples"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name}: expected a positive int, got {value!r}")
-        for name, valid in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
-            if getattr(self, name) not in valid:
-                raise ValueError(f"{name}: expected one of {list(valid)}, "
-                                 f"got {getattr(self, name)!r}")
+        check_config(self, positive=("epochs", "batch_size"), optional_positive=("max_examples",),
+                     choices={"optimizer": OPTIMIZERS, "schedule": SCHEDULES})
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -73,6 +73,9 @@ PRESETS: dict[str, TrainConfig] = {
                          learning_rate=1e-2, schedule="cosine"),
     "paper": TrainConfig(epochs=20, batch_size=32, optimizer="paper", transfer=True),
 }
+"""The named recipes; `train-classifiers --preset` picks one, flags override its fields."""
+DEFAULT_ARCHS: dict[str, tuple[str, ...]] = {"quick": QUICK_ARCHS, "paper": PAPER_ARCHS}
+"""The architectures `train-classifiers --preset NAME` trains when --archs is not given."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,11 +94,6 @@ class PairResult:
 def default_datasets() -> list[str]:
     """The embedded datasets with similar semantics (the glyph sets), as in the paper."""
     return [name for name in data.list_datasets() if data.info(name).semantics == "similar"]
-
-
-def default_archs(preset: str) -> list[str]:
-    """Lite VGG, ResNet and MobileNet for "quick"; the paper's VGG16, ResNet50, MobileNet else."""
-    return list(QUICK_ARCHS if preset == "quick" else PAPER_ARCHS)
 
 
 def make_optimizer(arch: str, config: TrainConfig,
@@ -138,7 +136,7 @@ def fit_classifier(model: keras.Model, train_data: tf.data.Dataset, test_data: t
     """
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    bar = _ProgressBar(description or model.name, epochs, _num_batches(train_data))
+    bar = ProgressBar(description or model.name, epochs, _num_batches(train_data))
     callbacks = [bar] if verbose else []
     # shuffle=False: Keras cannot shuffle a tf.data.Dataset; the input pipeline does it.
     history = model.fit(train_data, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
@@ -147,11 +145,9 @@ def fit_classifier(model: keras.Model, train_data: tf.data.Dataset, test_data: t
             "test_accuracy": float(test_accuracy), "test_loss": float(test_loss)}
 
 
-def train_classifiers(out_dir: str | Path, datasets: Sequence[str] | None = None,
-                      archs: Sequence[str] | None = None, preset: str = "quick", *,
-                      config: TrainConfig | None = None, mixed_precision: bool = False,
-                      strategy: str = "default", resume: bool = False, seed: int = 0,
-                      verbose: int = 1) -> list[PairResult]:
+def train_classifiers(out_dir: str | Path, datasets: Sequence[str] | None,
+                      archs: Sequence[str], config: TrainConfig,
+                      options: RunOptions | None = None) -> list[PairResult]:
     """Trains and saves a classifier for every dataset x arch pair.
 
     Each pair is saved as `out_dir/<dataset>__<arch>.keras` with `<dataset>__<arch>.json` beside it
@@ -162,34 +158,30 @@ def train_classifiers(out_dir: str | Path, datasets: Sequence[str] | None = None
     Args:
         out_dir: output directory (created if needed).
         datasets: `cnn_explain_tf.data` names; None for `default_datasets()`.
-        archs: `zoo.list_archs()` names; None for `default_archs(preset)`.
-        preset: "quick" (lite nets, a few epochs on CPU) or "paper" (the paper's recipe).
-        config: overrides the preset's `TrainConfig`.
-        mixed_precision: train under mixed_float16 (GPU) or mixed_bfloat16 (CPU).
-        strategy: "default", "mirrored" or "multiworker" (see `get_strategy`); with "multiworker"
-            only the chief writes files, and `resume` needs `out_dir` on a shared filesystem.
-        resume: skip pairs whose saved JSON has the same config hash; a changed config retrains.
-        seed: seeds weight init and shuffling; same seed, same model on the CPU.
-        verbose: 0 silences; 1 shows a progress bar per pair and a summary table.
+        archs: `zoo.list_archs()` names (`DEFAULT_ARCHS` holds each preset's).
+        config: the training recipe, e.g. `PRESETS["quick"]`.
+        options: precision, tf.distribute strategy, resume, seed and verbosity (None for
+            `RunOptions()`). With `options.resume`, pairs whose saved JSON has the same config
+            hash are skipped (a changed config retrains); with `distribute="multiworker"` only
+            the chief writes files, and resuming needs `out_dir` on a shared filesystem. The same
+            seed gives the same model on the CPU.
 
     Returns:
         One `PairResult` per pair, in dataset-major order.
 
     Raises:
-        ValueError: unknown preset, dataset, arch or strategy, or an image size an arch refuses.
+        ValueError: an unknown dataset or arch, or an image size an arch refuses.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset: expected one of {list(PRESETS)}, got {preset!r}")
-    distribution = get_strategy(strategy)
-    config = config or PRESETS[preset]
+    options = options or RunOptions()
+    distribution = get_strategy(options.distribute)
     infos = [data.info(name) for name in datasets or default_datasets()]
-    archs = list(archs or default_archs(preset))
+    archs = list(archs)
     for info in infos:
         for arch in archs:
             zoo.check_input_shape(arch, _input_shape(info, config), _weights_to_try(arch, config))
-    trainer = _PairTrainer(Path(out_dir), config, distribution, mixed_precision, seed, verbose)
-    results = [trainer.run(info, arch, resume) for info in infos for arch in archs]
-    if verbose:
+    trainer = _PairTrainer(Path(out_dir), config, distribution, options)
+    results = [trainer.run(info, arch) for info in infos for arch in archs]
+    if options.verbose:
         print(format_table(results))
     return results
 
@@ -205,21 +197,21 @@ def format_table(results: Sequence[PairResult]) -> str:
 
 
 class _PairTrainer:
-    """Trains and saves, or resumes, single pairs under one strategy, precision and seed."""
+    """Trains and saves, or reuses, single pairs under one strategy, precision and seed."""
 
     def __init__(self, out_dir: Path, config: TrainConfig, distribution: tf.distribute.Strategy,
-                 mixed: bool, seed: int, verbose: int):
+                 options: RunOptions):
         self.out_dir, self.config, self.distribution = out_dir, config, distribution
-        self.mixed, self.seed, self.verbose = mixed, seed, verbose
+        self.options = options
 
-    def run(self, info: data.DatasetInfo, arch: str, resume: bool) -> PairResult:
+    def run(self, info: data.DatasetInfo, arch: str) -> PairResult:
         start = time.perf_counter()
         model_path = self.out_dir / f"{info.name}__{arch}.keras"
-        with precision.mixed_precision(self.mixed) as policy:
-            pair_config = {"dataset": info.name, "arch": arch, "seed": self.seed,
+        with precision.mixed_precision(self.options.mixed_precision) as policy:
+            pair_config = {"dataset": info.name, "arch": arch, "seed": self.options.seed,
                            "dtype_policy": policy, **dataclasses.asdict(self.config)}
             digest = artifacts.config_hash(pair_config)
-            saved = self._reusable_run(model_path, digest) if resume else None
+            saved = self._reusable_run(model_path, digest) if self.options.resume else None
             if saved:
                 return PairResult(info.name, arch, "skipped", saved["epochs"],
                                   saved["test_accuracy"], time.perf_counter() - start, model_path)
@@ -227,7 +219,7 @@ class _PairTrainer:
         meta = {**pair_config, **metrics, "config_hash": digest, "weights_used": weights,
                 "input_shape": list(_input_shape(info, self.config)),
                 "num_classes": info.num_classes, "class_names": list(info.class_names),
-                "strategy": type(self.distribution).__name__,
+                "distribute": type(self.distribution).__name__,
                 "replicas": self.distribution.num_replicas_in_sync,
                 "seconds": time.perf_counter() - start, "versions": artifacts.library_versions()}
         if is_chief(self.distribution):
@@ -237,27 +229,26 @@ class _PairTrainer:
 
     def _reusable_run(self, model_path: Path, digest: str) -> dict | None:
         """The saved JSON if it holds a finished run of this exact config, else None."""
-        saved = artifacts.read_json(model_path.with_suffix(".json"))
-        if not saved:
-            return None
-        if saved.get("config_hash") == digest and model_path.exists():
-            return saved
-        if self.verbose:
-            reason = ("its model file is missing" if saved.get("config_hash") == digest else
-                      f"config changed (hash {saved.get('config_hash')} -> {digest})")
+        json_path = model_path.with_suffix(".json")
+        saved = artifacts.reusable(json_path, digest, [model_path.name])
+        if saved is None and self.options.verbose and json_path.exists():
+            old = (artifacts.read_json(json_path) or {}).get("config_hash")
+            reason = ("its model file is missing" if old == digest else
+                      f"config changed (hash {old} -> {digest})")
             print(f"{model_path.stem}: {reason}; retraining")
-        return None
+        return saved
 
     def _train(self, info: data.DatasetInfo, arch: str):
-        keras.utils.set_random_seed(self.seed)
-        train = _pipeline(info.name, "train", self.config, self.seed)
-        test = _pipeline(info.name, "test", self.config, self.seed)
+        seed, verbose = self.options.seed, self.options.verbose
+        keras.utils.set_random_seed(seed)
+        train = _pipeline(info.name, "train", self.config, seed)
+        test = _pipeline(info.name, "test", self.config, seed)
         with self.distribution.scope():
             model, weights = _build(arch, _input_shape(info, self.config), info.num_classes,
                                     self.config)
             optimizer = make_optimizer(arch, self.config, _num_batches(train))
             metrics = fit_classifier(model, train, test, optimizer, self.config.epochs,
-                                     self.verbose, f"{info.name}/{arch}")
+                                     verbose, f"{info.name}/{arch}")
         return model, metrics, weights
 
 
@@ -311,29 +302,6 @@ def _num_batches(dataset: tf.data.Dataset) -> int:
     return count if count >= 0 else int(dataset.reduce(0, lambda total, _: total + 1))
 
 
-class _ProgressBar(keras.callbacks.Callback):
-    """One tqdm bar over all training steps of a fit, with loss and accuracy after each epoch."""
-
-    def __init__(self, description: str, epochs: int, steps_per_epoch: int):
-        super().__init__()
-        self.description, self.epochs = description, epochs
-        self.total = epochs * steps_per_epoch
-
-    def on_train_begin(self, logs=None):
-        self.bar = tqdm(total=self.total, desc=self.description, unit="step", leave=True)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{logs.get('loss', 0):.3f}",
-                             acc=f"{logs.get('accuracy', 0):.3f}")
-
-    def on_train_end(self, logs=None):
-        self.bar.close()
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Adds the `train-classifiers` options to `parser` (shared by the CLI and training/)."""
     parser.add_argument("--datasets", nargs="+", metavar="NAME",
@@ -346,20 +314,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
                         help="override the preset's image size")
-    add_run_options(parser, resume_help="skip pairs already trained with the same config",
-                    quiet_help="no progress bars or table")
+    add_run_options(parser, resume_help="skip pairs already trained with the same config")
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
-    """Runs `train_classifiers` from parsed `add_arguments` options; returns the exit status."""
+    """Runs `train_classifiers` from parsed `add_arguments` options; prints one result line and
+    returns the exit status (2 for bad input)."""
     overrides = {"epochs": args.epochs, "image_size": tuple(args.image_size or ()) or None}
     try:
         config = with_overrides(PRESETS[args.preset], overrides)
-        train_classifiers(args.out, args.datasets, args.archs, args.preset, config=config,
-                          mixed_precision=args.mixed_precision, strategy=args.strategy,
-                          resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1)
-    except ValueError as error:
+        results = train_classifiers(args.out, args.datasets,
+                                    args.archs or DEFAULT_ARCHS[args.preset], config,
+                                    run_options(args))
+    except (ValueError, TypeError) as error:
         print(f"train-classifiers: error: {error}", file=sys.stderr)
         return 2
+    trained = sum(result.status == "trained" for result in results)
+    print(f"trained {trained} and reused {len(results) - trained} classifiers in "
+          f"{sum(r.seconds for r in results):.1f} s -> {args.out}")
     return 0

@@ -21,8 +21,14 @@ from cnn_explain_tf.models.pv_decoder import (
     perception_loss,
 )
 from cnn_explain_tf.training import precision
-from cnn_explain_tf.training.presets import add_run_options, with_overrides
+from cnn_explain_tf.training.options import (
+    RunOptions,
+    add_run_options,
+    run_options,
+    with_overrides,
+)
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
+from cnn_explain_tf.validation import InputError, check_config
 
 __all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "DecoderTrainer", "add_arguments",
            "main", "train_decoder"]
@@ -65,16 +71,14 @@ class DecoderConfig:
     max_test_examples: int | None = 256
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "width", "max_examples", "max_test_examples"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 1):
-                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        check_config(self, positive=("epochs", "batch_size", "width", "convs_per_block"),
+                     optional_positive=("max_examples", "max_test_examples"),
+                     choices={"arch": zoo.list_archs()})
         if len(self.loss_weights) != 3 or min(self.loss_weights) < 0:
-            raise ValueError(f"loss_weights: expected 3 non-negative floats (MSE, SSIM, DSIM), "
+            raise InputError(f"loss_weights: expected 3 non-negative floats (MSE, SSIM, DSIM), "
                              f"got {self.loss_weights!r}")
         if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate: expected a positive float, got "
+            raise InputError(f"learning_rate: expected a positive float, got "
                              f"{self.learning_rate!r}")
 
 
@@ -151,69 +155,71 @@ class DecoderTrainer(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
-def train_decoder(out_dir: str | Path, preset: str = "quick", *,
-                  config: DecoderConfig | None = None, classifier: str | Path | None = None,
-                  mixed_precision: bool = False,
-                  strategy: str = "default", resume: bool = False, seed: int = 0,
-                  verbose: int = 1) -> DecoderResult:
+def train_decoder(out_dir: str | Path, config: DecoderConfig,
+                  options: RunOptions | None = None, *,
+                  classifier: str | Path | None = None) -> DecoderResult:
     """Trains a PV decoder for a classifier truncated at `config.layer` and saves it.
 
     Writes `out_dir/decoder.keras` and `out_dir/decoder.json` (config and its hash, classifier,
     layer, latent and image shapes, test SSIM/MSE/DSIM/loss, history, seconds, versions) and, when
     the encoder is built from the zoo, `out_dir/classifier.keras`, all atomically. After each epoch
-    the trainer state is backed up in `out_dir/.backup-<hash>`; with `resume`, an interrupted run
-    continues from there, and a finished run with the same config is skipped.
+    the trainer state is backed up in `out_dir/.backup-<hash>`; with `options.resume`, an
+    interrupted run continues from there, and a finished run with the same config is skipped.
 
     Args:
         out_dir: output directory (created if needed).
-        preset: "quick" (ResNet50 at 64x64 on the embedded digits, about 10 minutes on 2 CPU
-            cores) or "paper" (224x224, 20 epochs on the whole split).
-        config: overrides the preset's `DecoderConfig`.
+        config: the recipe, e.g. `PRESETS["quick"]` (ResNet50 at 64x64 on the embedded digits,
+            about 10 minutes on 2 CPU cores) or `PRESETS["paper"]` (224x224, 20 epochs).
+        options: precision (the decoder is built under the mixed policy), tf.distribute
+            strategy, resume, seed (zoo encoder, decoder init, shuffling) and verbosity (Keras
+            progress bars); None for `RunOptions()`.
         classifier: a saved `.keras` classifier to invert (e.g. from train-classifiers); None
             builds `config.arch` from the zoo with `config.weights`.
-        mixed_precision: build the decoder under mixed_float16 (GPU) or mixed_bfloat16 (CPU).
-        strategy: "default", "mirrored" or "multiworker" (see `get_strategy`).
-        resume: continue an interrupted run or skip a finished one with the same config.
-        seed: seeds the zoo encoder, the decoder's init and the shuffling.
-        verbose: 0 silences; 1 shows Keras progress bars.
 
     Raises:
-        ValueError: unknown preset, dataset, arch or strategy, or a bad config value.
+        ValueError: an unknown dataset or an image size the arch refuses.
+        UnreadableModelError: `classifier` is not a readable `.keras` file.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset: expected one of {list(PRESETS)}, got {preset!r}")
-    start, out_dir = time.perf_counter(), Path(out_dir)
-    config, distribution = config or PRESETS[preset], get_strategy(strategy)
-    image_shape = _image_shape(config)
+    start, out_dir, options = time.perf_counter(), Path(out_dir), options or RunOptions()
+    distribution, image_shape = get_strategy(options.distribute), _image_shape(config)
     if classifier is None:
         zoo.check_input_shape(config.arch, image_shape, config.weights)
-    policy = precision.mixed_policy_name() if mixed_precision else keras.config.dtype_policy().name
-    run = {"config": dataclasses.asdict(config), "seed": seed, "dtype_policy": policy,
+    policy = (precision.mixed_policy_name() if options.mixed_precision
+              else keras.config.dtype_policy().name)
+    run = {"config": dataclasses.asdict(config), "seed": options.seed, "dtype_policy": policy,
            "classifier": str(classifier) if classifier else None}
     digest = artifacts.config_hash(run)
-    saved = artifacts.read_json(out_dir / "decoder.json") if resume else None
-    if saved and saved.get("config_hash") == digest and (out_dir / "decoder.keras").exists():
+    saved = (artifacts.reusable(out_dir / "decoder.json", digest, ["decoder.keras"])
+             if options.resume else None)
+    if saved:
         return DecoderResult("skipped", saved["metrics"], time.perf_counter() - start,
                              out_dir / "decoder.keras")
     backup = out_dir / f".backup-{digest}"
-    if not resume:
+    if not options.resume:
         shutil.rmtree(backup, ignore_errors=True)
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(options.seed)
     with distribution.scope():
         model = _classifier(classifier, config, image_shape)  # in float32, as saved
-        with precision.mixed_precision(mixed_precision):
-            trainer, history = _fit(model, config, backup, seed, verbose)
-    metrics = trainer.evaluate(_images(config, "test", seed), verbose=0, return_dict=True)
-    meta = {**run, "config_hash": digest, "metrics": {f"test_{k}": float(v)
-                                                      for k, v in metrics.items()},
-            "history": {k: [float(v) for v in values] for k, values in history.items()},
-            "layer": config.layer, "latent_shape": list(trainer.encoder.latent_shape),
-            "image_shape": list(image_shape), "strategy": type(distribution).__name__,
-            "replicas": distribution.num_replicas_in_sync,
-            "seconds": time.perf_counter() - start, "versions": artifacts.library_versions()}
+        with precision.mixed_precision(options.mixed_precision):
+            trainer, history = _fit(model, config, backup, options.seed, options.verbose)
+    metrics = trainer.evaluate(_images(config, "test", options.seed), verbose=0, return_dict=True)
+    meta = {**run, "config_hash": digest, **_outcome(trainer, metrics, history, distribution),
+            "layer": config.layer, "image_shape": list(image_shape),
+            "seconds": time.perf_counter() - start,
+            "versions": artifacts.library_versions()}
     if is_chief(distribution):
         _save(out_dir, trainer.decoder, model if classifier is None else None, meta)
     return DecoderResult("trained", meta["metrics"], meta["seconds"], out_dir / "decoder.keras")
+
+
+def _outcome(trainer: DecoderTrainer, metrics: dict, history: dict,
+             distribution: tf.distribute.Strategy) -> dict:
+    """The JSON fields a finished fit adds: test metrics, history, latent shape, replicas."""
+    return {"metrics": {f"test_{k}": float(v) for k, v in metrics.items()},
+            "history": {k: [float(v) for v in values] for k, values in history.items()},
+            "latent_shape": list(trainer.encoder.latent_shape),
+            "distribute": type(distribution).__name__,
+            "replicas": distribution.num_replicas_in_sync}
 
 
 def _image_shape(config: DecoderConfig) -> tuple[int, int, int]:
@@ -223,7 +229,7 @@ def _image_shape(config: DecoderConfig) -> tuple[int, int, int]:
 
 def _classifier(path, config: DecoderConfig, image_shape) -> keras.Model:
     if path is not None:
-        return keras.models.load_model(path, compile=False)
+        return artifacts.load_model(path, "classifier")
     num_classes = data.info(config.dataset).num_classes
     return zoo.build(config.arch, image_shape, num_classes, weights=config.weights)
 
@@ -278,26 +284,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
     parser.add_argument("--max-examples", type=int, help="cap on the train images")
-    add_run_options(parser, resume_help="continue an interrupted run; skip a finished one",
-                    quiet_help="no progress bars")
+    add_run_options(parser, resume_help="continue an interrupted run; skip a finished one")
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
-    """Runs `train_decoder` from parsed `add_arguments` options; returns the exit status."""
+    """Runs `train_decoder` from parsed `add_arguments` options; prints one result line and
+    returns the exit status (2 for bad input)."""
     overrides = {"dataset": args.dataset, "arch": args.arch, "weights": args.weights,
                  "layer": args.layer, "epochs": args.epochs, "batch_size": args.batch_size,
                  "image_size": tuple(args.image_size) if args.image_size else None,
                  "max_examples": args.max_examples}
     try:
         config = with_overrides(PRESETS[args.preset], overrides)
-        result = train_decoder(args.out, args.preset, config=config, classifier=args.classifier,
-                               mixed_precision=args.mixed_precision, strategy=args.strategy,
-                               resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1)
-    except ValueError as error:
+        result = train_decoder(args.out, config, run_options(args), classifier=args.classifier)
+    except (ValueError, TypeError) as error:
         print(f"train-decoder: error: {error}", file=sys.stderr)
         return 2
-    if not args.quiet:
-        scores = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.metrics.items()))
-        print(f"{result.status} in {result.seconds:.0f} s: {scores} -> {result.path}")
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.metrics.items()))
+    print(f"{result.status} in {result.seconds:.0f} s: {scores} -> {result.path}")
     return 0

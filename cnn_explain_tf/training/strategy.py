@@ -7,6 +7,8 @@ import warnings
 
 import tensorflow as tf
 
+from cnn_explain_tf.validation import InputError
+
 __all__ = ["STRATEGIES", "get_strategy", "is_chief"]
 
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -22,7 +24,7 @@ def get_strategy(name: str = "default") -> tf.distribute.Strategy:
             a multi-worker strategy before any other TensorFlow work in the process.
 
     Raises:
-        ValueError: unknown name.
+        InputError: unknown name.
     """
     if name == "default":
         return tf.distribute.get_strategy()
@@ -30,11 +32,11 @@ def get_strategy(name: str = "default") -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            warnings.warn("strategy 'multiworker': TF_CONFIG is not set, so this process is the "
+            warnings.warn("distribute 'multiworker': TF_CONFIG is not set, so this process is the "
                           "only worker; set TF_CONFIG on every worker to train across machines",
                           stacklevel=2)
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"strategy: expected one of {list(STRATEGIES)}, got {name!r}")
+    raise InputError(f"distribute: expected one of {list(STRATEGIES)}, got {name!r}")
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:

@@ -12,11 +12,13 @@ from test_cgma_shards import classifiers_dir, shards_dir  # noqa: F401  (shared 
 from cnn_explain_tf import cli
 from cnn_explain_tf.models import sft
 from cnn_explain_tf.training import sft_gan
+from cnn_explain_tf.training.options import RunOptions
 from cnn_explain_tf.validation import InputError
 
 TINY = sft.GeneratorSize(channels=8, num_blocks=4, condition_filters=8, condition_channels=4)
 CONFIG = dataclasses.replace(sft_gan.PRESETS["quick"], epochs=1, batch_size=4,
                              generator_size=TINY, discriminator_filters=8)
+QUIET, RESUME = RunOptions(verbose=0), RunOptions(resume=True, verbose=0)
 
 
 def _batches(seed=0):
@@ -41,7 +43,7 @@ def test_twenty_steps_on_tiny_data_lower_the_reconstruction_loss():
 
 
 def test_resume_continues_step_count_and_optimizer_state(shards_dir, tmp_path):  # noqa: F811
-    first = sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", config=CONFIG, verbose=0)
+    first = sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", CONFIG, options=QUIET)
     steps = first["steps"]
     assert steps == 1  # 6 examples, batches of 4 (remainder dropped)
     fresh = sft_gan.build_gan("gsft", (16, 16, 3), 3, CONFIG)
@@ -50,29 +52,27 @@ def test_resume_continues_step_count_and_optimizer_state(shards_dir, tmp_path): 
     assert any(np.abs(v.numpy()).sum() > 0 for v in fresh.g_optimizer.variables
                if "momentum" in v.path)
     second = sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft",
-                                   config=dataclasses.replace(CONFIG, epochs=2), resume=True,
-                                   verbose=0)
+                                   dataclasses.replace(CONFIG, epochs=2), options=RESUME)
     assert second["initial_epoch"] == 1 and second["steps"] == 2 * steps
     with pytest.raises(InputError, match="checkpoints already exist"):
-        sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", config=CONFIG, verbose=0)
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", CONFIG, options=QUIET)
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(shards_dir, tmp_path):  # noqa: F811
-    sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=CONFIG, verbose=0)
+    sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, options=QUIET)
     broken = dataclasses.replace(CONFIG, epochs=3, lambda_rec=float("nan"))
     with pytest.raises(sft_gan.TrainingDivergedError, match="non-finite.*ckpt-1"):
-        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=broken, resume=True,
-                              verbose=0)
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", broken, options=RESUME)
     assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("ckpt-1")
 
 
 def test_partial_checkpoint_is_a_clear_error_not_a_restart(shards_dir, tmp_path):  # noqa: F811
-    sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=CONFIG, verbose=0)
+    sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, options=QUIET)
     for index in (tmp_path / "checkpoints").glob("*.index"):
         index.unlink()
+    (tmp_path / "generator.json").unlink()  # else the finished run would simply be reused
     with pytest.raises(sft_gan.CheckpointError, match="partial, corrupted"):
-        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", config=CONFIG, resume=True,
-                              verbose=0)
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, options=RESUME)
 
 
 def test_train_gan_job_saves_generator_and_json(shards_dir, tmp_path):  # noqa: F811
@@ -84,5 +84,33 @@ def test_train_gan_job_saves_generator_and_json(shards_dir, tmp_path):  # noqa: 
     generator = keras.models.load_model(tmp_path / "generator.keras")
     assert generator.output_shape == (None, 16, 16, 1)
     assert list((tmp_path / "logs").rglob("events.out.tfevents.*"))
+    assert meta["semantics"] == "similar" and "strategy" not in meta
     assert cli.main(["train-gan", "--shards", str(shards_dir), "--out", str(tmp_path / "b"),
-                     "--strategy", "2", "--quiet"]) == 2
+                     "--semantics", "dissimilar", "--quiet"]) == 2
+
+
+def test_resume_reuses_a_finished_run_of_the_same_config(shards_dir, tmp_path):  # noqa: F811
+    first = sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, options=QUIET)
+    stamp = (tmp_path / "generator.keras").stat().st_mtime_ns
+    again = sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, options=RESUME)
+    assert again == json.loads((tmp_path / "generator.json").read_text())
+    assert again["config_hash"] == first["config_hash"] and again["steps"] == first["steps"]
+    assert (tmp_path / "generator.keras").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"epochs": 0}, "epochs: expected an int >= 1, got 0"),
+    ({"reconstruction": "huber"}, r"reconstruction: expected one of \['mse', 'mae'\]"),
+    ({"generator_size": "huge"}, "size: expected one of"),
+])
+def test_bad_config_values_are_refused(change, message):
+    with pytest.raises(InputError, match=message):
+        dataclasses.replace(CONFIG, **change)
+
+
+def test_unknown_semantics_and_variant_are_refused(shards_dir, tmp_path):  # noqa: F811
+    with pytest.raises(InputError, match=r"semantics: expected one of \['similar', 'dissimilar'\]"):
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, semantics="1", options=QUIET)
+    with pytest.raises(InputError, match="variant: expected one of"):
+        sft_gan.train_sft_gan(shards_dir, tmp_path, "hsft", CONFIG, options=QUIET)
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,9 @@ import tensorflow as tf
 
 from cnn_explain_tf.models import zoo
 from cnn_explain_tf.training import classifiers, precision
+from cnn_explain_tf.training.options import RunOptions
+
+QUIET = RunOptions(verbose=0)
 
 TINY = classifiers.TrainConfig(epochs=1, batch_size=32, image_size=(16, 16), optimizer="adam",
                                learning_rate=1e-2, schedule="cosine", max_examples=64)
@@ -110,13 +113,14 @@ def test_one_step_under_mirrored_strategy_over_two_logical_cpus():
     assert "RESULT 2 MirroredStrategy True True" in run.stdout
 
 
-def test_unknown_strategy_lists_valid_names():
-    with pytest.raises(ValueError, match=r"strategy: expected one of \['default', 'mirrored'"):
-        classifiers.train_classifiers("unused", ["digits"], ["vgg_lite"], strategy="tpu")
+def test_unknown_distribute_strategy_lists_valid_names():
+    with pytest.raises(ValueError, match=r"distribute: expected one of \['default', 'mirrored'"):
+        RunOptions(distribute="tpu")
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("epochs", 0, "epochs: expected a positive int, got 0"),
+    ("epochs", 0, "epochs: expected an int >= 1, got 0"),
+    ("max_examples", 0, "max_examples: expected an int >= 1, got 0"),
     ("optimizer", "rmsprop", r"optimizer: expected one of \['paper', 'adam', 'sgd'\]"),
     ("schedule", "step", r"schedule: expected one of \['constant', 'cosine'\], got 'step'"),
 ])
@@ -129,7 +133,7 @@ def test_bad_config_values_are_refused(field, value, message):
 def trained_digits(tmp_path_factory):
     """One vgg_lite trained on digits (64 examples, 1 epoch) in a module-wide output folder."""
     out = tmp_path_factory.mktemp("classifiers")
-    (result,) = classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], config=TINY, verbose=0)
+    (result,) = classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], TINY, QUIET)
     return out, result
 
 
@@ -159,8 +163,8 @@ class TestTrainClassifiersOnDigits:
     def test_resume_skips_a_finished_pair(self, trained_digits, tmp_path):
         out, model_path, _ = copy_of(trained_digits, tmp_path)
         stamp = model_path.stat().st_mtime_ns
-        (again,) = classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], config=TINY,
-                                                 resume=True, verbose=0)
+        (again,) = classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], TINY,
+                                                 RunOptions(resume=True, verbose=0))
         assert again.status == "skipped" and model_path.stat().st_mtime_ns == stamp
         assert again.test_accuracy == trained_digits[1].test_accuracy
 
@@ -168,8 +172,8 @@ class TestTrainClassifiersOnDigits:
         out, _, json_path = copy_of(trained_digits, tmp_path)
         old = json.loads(json_path.read_text())["config_hash"]
         changed = dataclasses.replace(TINY, max_examples=32)
-        (result,) = classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], config=changed,
-                                                  resume=True)
+        (result,) = classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], changed,
+                                                  RunOptions(resume=True))
         assert result.status == "trained"
         assert json.loads(json_path.read_text())["config_hash"] != old
         assert "config changed" in capsys.readouterr().out
@@ -186,8 +190,8 @@ class TestTrainClassifiersOnDigits:
 
         monkeypatch.setattr(keras.Model, "save", interrupted_save)
         with pytest.raises(KeyboardInterrupt):
-            classifiers.train_classifiers(out, ["digits"], ["vgg_lite"], verbose=0,
-                                          config=dataclasses.replace(TINY, max_examples=32))
+            classifiers.train_classifiers(out, ["digits"], ["vgg_lite"],
+                                          dataclasses.replace(TINY, max_examples=32), QUIET)
         assert model_path.read_bytes() == original  # the previous model, whole
         assert not json_path.exists()  # its JSON no longer vouches for it: resume retrains
         assert [path.name for path in out.iterdir()] == [model_path.name]
@@ -201,7 +205,7 @@ class TestTrainClassifiersOnDigits:
                                                       image_size, message):
         config = dataclasses.replace(TINY, image_size=image_size)
         with pytest.raises(ValueError, match=message):
-            classifiers.train_classifiers(tmp_path, datasets, archs, config=config, verbose=0)
+            classifiers.train_classifiers(tmp_path, datasets, archs, config, QUIET)
         assert list(tmp_path.iterdir()) == []
 
     def test_cli_entry_prints_error_and_returns_2_for_unknown_arch(self, tmp_path, capsys):
@@ -210,3 +214,23 @@ class TestTrainClassifiersOnDigits:
                                   str(tmp_path)])
         assert classifiers.main(args) == 2
         assert "train-classifiers: error: arch: expected one of" in capsys.readouterr().err
+
+    def test_cli_resolves_the_preset_and_prints_one_result_line(self, trained_digits,
+                                                                 monkeypatch, capsys):
+        calls = []
+
+        def fake_train(out_dir, datasets, archs, config, options):
+            calls.append((datasets, archs, config, options))
+            return [trained_digits[1]]
+
+        monkeypatch.setattr(classifiers, "train_classifiers", fake_train)
+        parser = classifiers.add_arguments(argparse.ArgumentParser())
+        args = parser.parse_args(["--out", "x", "--epochs", "2", "--resume", "--quiet",
+                                  "--distribute", "mirrored"])
+        assert classifiers.main(args) == 0
+        (datasets, archs, config, options), = calls
+        assert archs == classifiers.DEFAULT_ARCHS["quick"] and datasets is None
+        assert config == dataclasses.replace(classifiers.PRESETS["quick"], epochs=2)
+        assert options == RunOptions(distribute="mirrored", resume=True, verbose=0)
+        assert capsys.readouterr().out == "trained 1 and reused 0 classifiers in " \
+            f"{trained_digits[1].seconds:.1f} s -> x\n"

@@ -12,7 +12,11 @@ import tensorflow as tf
 
 import cnn_explain_tf as cet
 from cnn_explain_tf import cli
+from cnn_explain_tf.artifacts import UnreadableModelError
 from cnn_explain_tf.training import decoder, precision
+from cnn_explain_tf.training.options import RunOptions
+
+QUIET, RESUME = RunOptions(verbose=0), RunOptions(resume=True, verbose=0)
 
 TINY = decoder.DecoderConfig(dataset="digits", arch="resnet_lite", layer="conv4_block1_out",
                              image_size=(16, 16), epochs=1, batch_size=16, width=16,
@@ -50,7 +54,7 @@ def test_one_step_under_mixed_bfloat16_keeps_a_float32_image_and_restores_policy
 
 
 def test_job_writes_decoder_classifier_and_json_then_resume_skips(tmp_path):
-    result = decoder.train_decoder(tmp_path, config=TINY, verbose=0)
+    result = decoder.train_decoder(tmp_path, TINY, QUIET)
     meta = json.loads((tmp_path / "decoder.json").read_text())
     assert result.status == "trained" and 0 <= meta["metrics"]["test_ssim"] <= 1
     assert meta["latent_shape"] == [2, 2, 256] and meta["image_shape"] == [16, 16, 1]
@@ -59,10 +63,10 @@ def test_job_writes_decoder_classifier_and_json_then_resume_skips(tmp_path):
                                                           "decoder.keras"]
     saved = keras.models.load_model(tmp_path / "decoder.keras")
     classifier = keras.models.load_model(tmp_path / "classifier.keras")
-    pv, _ = cet.explain.PerceptionVisualization(classifier, saved, layer="conv4_block1_out")(
+    pv, _ = cet.probes.PerceptionVisualization(classifier, saved, layer="conv4_block1_out")(
         helpers.images(2, 16, channels=1))
     assert pv.shape == (2, 16, 16, 1)
-    again = decoder.train_decoder(tmp_path, config=TINY, verbose=0, resume=True)
+    again = decoder.train_decoder(tmp_path, TINY, RESUME)
     assert again.status == "skipped" and again.metrics == meta["metrics"]
 
 
@@ -70,25 +74,34 @@ def test_cli_runs_the_job_and_reports_bad_config(capsys):
     args = cli.build_parser().parse_args(["train-decoder", "--out", "unused", "--epochs", "0"])
     assert args.handler is decoder.main
     assert args.handler(args) == 2
-    assert "train-decoder: error: epochs: expected a positive int, got 0" in capsys.readouterr().err
+    assert "train-decoder: error: epochs: expected an int >= 1, got 0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("loss_weights", (0.2, 0.4), r"loss_weights: expected 3 non-negative floats"),
     ("learning_rate", 0.0, "learning_rate: expected a positive float, got 0.0"),
-    ("batch_size", 0, "batch_size: expected a positive int, got 0"),
+    ("batch_size", 0, "batch_size: expected an int >= 1, got 0"),
+    ("max_test_examples", 0, "max_test_examples: expected an int >= 1, got 0"),
 ])
 def test_bad_config_values_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(TINY, **{field: value})
 
 
-def test_unknown_preset_and_arch_are_refused_before_training(tmp_path):
-    with pytest.raises(ValueError, match=r"preset: expected one of \['quick', 'paper'\]"):
-        decoder.train_decoder(tmp_path, preset="fast")
+def test_unknown_preset_and_arch_are_refused_before_training(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        decoder.add_arguments(argparse.ArgumentParser()).parse_args(
+            ["--out", str(tmp_path), "--preset", "fast"])
+    assert "invalid choice: 'fast' (choose from" in capsys.readouterr().err
     with pytest.raises(ValueError, match="arch: expected one of"):
-        decoder.train_decoder(tmp_path, config=dataclasses.replace(TINY, arch="resnet18"))
+        decoder.train_decoder(tmp_path, dataclasses.replace(TINY, arch="resnet18"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_corrupt_classifier_file_is_reported_as_such(tmp_path):
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(UnreadableModelError, match="classifier: .* not a readable .keras file"):
+        decoder.train_decoder(tmp_path / "out", TINY, QUIET, classifier=tmp_path / "broken.keras")
 
 
 def test_script_parser_matches_the_cli():
@@ -108,10 +121,10 @@ def test_interrupted_run_leaves_only_a_backup_and_resume_finishes_it(tmp_path, m
     monkeypatch.setattr(keras.callbacks.BackupAndRestore, "on_epoch_end",
                         interrupt_after_first_epoch)
     with pytest.raises(KeyboardInterrupt):
-        decoder.train_decoder(tmp_path, config=config, verbose=0)
+        decoder.train_decoder(tmp_path, config, QUIET)
     assert [p.name.startswith(".backup-") for p in tmp_path.iterdir()] == [True]
     monkeypatch.setattr(keras.callbacks.BackupAndRestore, "on_epoch_end", save_epoch)
-    decoder.train_decoder(tmp_path, config=config, verbose=0, resume=True)
+    decoder.train_decoder(tmp_path, config, RESUME)
     meta = json.loads((tmp_path / "decoder.json").read_text())
     assert len(meta["history"]["loss"]) == 1  # only the second epoch was left to run
     assert not any(p.name.startswith(".backup-") for p in tmp_path.iterdir())
