@@ -130,7 +130,7 @@ def evaluate_pairs(run: Run, digest: str) -> list[Path]:
             figures = [run.out_dir / run.pair_figure(name, path.stem)
                        for name in PAIR_FIGURES[kind]]
             if artifacts.reusable(record_path, digest, figures) is None:
-                record = _PairEvaluation(run, path, kind, gans).run()
+                record = _PairEvaluation(run, path, kind, gans).evaluate()
                 artifacts.write_json({**record.to_json(), "config_hash": digest}, record_path,
                                      sort_keys=False)
             outputs += [record_path, *figures]
@@ -164,7 +164,8 @@ class _PairEvaluation:
         self.gans = gans
         self.figures: list[Figure] = []
 
-    def run(self) -> PairRecord:
+    def evaluate(self) -> PairRecord:
+        """Tables 1-3 and Fig. 5; for seen pairs also noise, relevance, leaderboard, sanity."""
         eval_set = self._eval_set()
         maps, _ = explain_all(eval_set, self.core)
         tables = {"localization": localization_rows(eval_set, maps),
