@@ -3,20 +3,23 @@
 Guna et al., "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067. Where
 each equation, table and figure of the paper lives in this library:
 
-| paper                                        | function                                    |
-| -------------------------------------------- | ------------------------------------------- |
-| Eq. 1-2: layers whose Grad-CAMs are averaged | `explain.cgma.select_layers`                |
-| Eq. 3-4: cumulative Grad-CAM averages (CGMA) | `explain.cgma.compute_cgma`                 |
-| Eq. 5-6: SFT layer, condition network        | `models.sft` (`SFTLayer`, generators)       |
-| GAN losses (pix2pix, Isola et al. 2017)      | `training.losses`                           |
-| Eq. 7: average drop                          | `metrics.AverageDrop`                       |
-| Eq. 8: increase in confidence                | `metrics.IncreaseInConfidence`              |
-| Eq. 9: background error                      | `metrics.background_error`                  |
-| Eq. 10: relevance of each CGMA               | `TrainedGenerator.relevance`, `cgma_relevance` |
-| Table 1: localization (TP, FP, TN, FN)       | `localization_rows`                         |
-| Table 2: Dice with Grad-CAM                  | `dice_rows`                                 |
-| Table 3: average drop, increase, win %       | `faithfulness_rows` (`metrics.WinRate`)     |
-| Fig. 12-13: salt-and-pepper noise            | `noise_robustness`                          |
+| paper                                  | function                                          |
+| -------------------------------------- | ------------------------------------------------- |
+| Eq. 1-2: layer selection               | `explain.cgma.select_layers`                      |
+| Eq. 3-4: CGMA (cumulative Grad-CAMs)   | `explain.cgma.compute_cgma`, `cumulative_average` |
+| Eq. 5: condition network               | `models.sft.ConditionNetwork`                     |
+| Eq. 6: SFT layer                       | `models.sft.SFTLayer` (`sft_modulation`)          |
+| Sec. 3: LSFT and GSFT generators       | `models.sft.build_{lsft,gsft}_generator`          |
+| GAN losses (pix2pix, Isola et al.)     | `training.losses` (no equation in this paper)     |
+| Sec. 3: the GAN as an explainer        | `explain.SFTGANExplainer`, `TrainedGenerator`     |
+| Eq. 7: average drop                    | `metrics.AverageDrop`                             |
+| Eq. 8: increase in confidence          | `metrics.IncreaseInConfidence`                    |
+| Eq. 9: background error                | `metrics.background_error`                        |
+| Eq. 10: relevance of each CGMA         | `TrainedGenerator.relevance`, `cgma_relevance`    |
+| Table 1: localization (TP, FP, TN, FN) | `localization_rows`                               |
+| Table 2: Dice with Grad-CAM            | `dice_rows`                                       |
+| Table 3: average drop, increase, win % | `faithfulness_rows` (`metrics.WinRate`)           |
+| Fig. 12-13: salt-and-pepper noise      | `noise_robustness`                                |
 
 Every protocol returns typed rows (frozen dataclasses); the report layer names their columns.
 """
