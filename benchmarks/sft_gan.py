@@ -17,7 +17,7 @@ import numpy as np
 from timing import median_seconds
 
 from cnn_explain_tf import cgma_shards
-from cnn_explain_tf.explain import GradCAM, SFTGANExplainer
+from cnn_explain_tf.explain import GradCAM, SFTGANExplainer, TrainedGenerator
 
 THRESHOLD = 127 / 255
 BATCH = 64
@@ -31,7 +31,7 @@ def binary_dice(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.where(total == 0, 1.0, 2 * overlap / np.maximum(total, 1))
 
 
-def heldout_dice(gan: SFTGANExplainer, shards: Path, pair: str) -> float:
+def heldout_dice(gan: TrainedGenerator, shards: Path, pair: str) -> float:
     """Mean Dice between generated maps and the classifier's Grad-CAM on unseen classes."""
     scores = [binary_dice(gan.generator([image, cgma]).numpy(), target)
               for image, cgma, target in cgma_shards.load_cgma_shards(
@@ -39,8 +39,8 @@ def heldout_dice(gan: SFTGANExplainer, shards: Path, pair: str) -> float:
     return float(np.concatenate(scores).mean())
 
 
-def time_ratio(gan: SFTGANExplainer, classifier: Path) -> tuple[float, float]:
-    """(SFTGANExplainer.explain seconds, GradCAM seconds) on one classifier and batch of `BATCH`,
+def time_ratio(gan: TrainedGenerator, classifier: Path) -> tuple[float, float]:
+    """(TrainedGenerator.explain seconds, GradCAM seconds) on one classifier and batch of `BATCH`,
     both explainers running `BATCH` images per compiled step."""
     model = keras.models.load_model(classifier, compile=False)
     images = np.random.default_rng(0).random((BATCH, *model.input_shape[1:]), np.float32)

@@ -25,6 +25,7 @@ from cnn_explain_tf.validation import InputError, check_positive_int
 __all__ = ["SFTGANExplainer", "TrainedGenerator", "load_generator"]
 
 VARIANTS = ("lsft", "gsft")
+UNKNOWN_VARIANT_NAME = "sft_gan"
 
 
 class SFTGANExplainer(Explainer):
@@ -52,8 +53,6 @@ class SFTGANExplainer(Explainer):
     arXiv 2301.08067, Sec. 3 (CGMA conditions, Eq. 3-4) and Eq. 10 (relevance).
     """
 
-    name = "sft_gan"
-
     def __init__(self, model: keras.Model, generator: keras.Model, variant: str | None = None,
                  batch_size: int = 32):
         self.generator, self.variant = generator, _check_variant(variant)
@@ -61,6 +60,11 @@ class SFTGANExplainer(Explainer):
         super().__init__(model, batch_size=batch_size)
         self.gradcams = IntermediateGradCAMs.for_model(model, self.k, self.batch_size)
         self._relevance_step = self.compile(self.relevance_batch)
+
+    @property
+    def name(self) -> str:
+        """The explainer's name: its variant ("lsft" / "gsft"), else "sft_gan"."""
+        return self.variant or UNKNOWN_VARIANT_NAME
 
     def relevance(self, images, targets=None) -> np.ndarray:
         """CGMA relevance: how much the map changes when each CGMA is zeroed (Eq. 10).
@@ -147,7 +151,7 @@ class TrainedGenerator:
     @property
     def name(self) -> str:
         """The explainer's name: its variant ("lsft" / "gsft"), else "sft_gan"."""
-        return self.variant or SFTGANExplainer.name
+        return self.variant or UNKNOWN_VARIANT_NAME
 
     def __call__(self, model: keras.Model) -> SFTGANExplainer:
         """The `SFTGANExplainer` of `model` (cached per classifier)."""

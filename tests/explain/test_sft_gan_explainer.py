@@ -36,6 +36,9 @@ def test_explain_matches_the_generator_on_the_classifiers_cgmas(generator_path):
     assert isinstance(gan, TrainedGenerator)
     np.testing.assert_array_equal(gan(model)(batch), maps)  # the factory's explainer, same maps
     assert gan(model) is gan(model)  # built (and compiled) once per classifier
+    assert gan(model).name == "lsft" and gan(model).variant == "lsft"
+    assert SFTGANExplainer(model, gan.generator).name == TrainedGenerator(gan.generator).name == (
+        "sft_gan")
 
 
 @pytest.mark.parametrize("batch", [1, 3])
