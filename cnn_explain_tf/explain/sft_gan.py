@@ -50,7 +50,8 @@ class SFTGANExplainer(Explainer):
         InputError: an unknown variant, or a classifier with fewer conv layers than k.
 
     References: Guna et al., "Interpreting CNN Predictions using Conditional GANs",
-    arXiv 2301.08067, Sec. 3 (CGMA conditions, Eq. 3-4) and Eq. 10 (relevance).
+    arXiv 2301.08067, Sec. 3.1 (CGMA conditions, Eq. 3-4), Sec. 3.2 (the SFT generators) and
+    Sec. 5, Eq. 10 (relevance).
     """
 
     def __init__(self, model: keras.Model, generator: keras.Model, variant: str | None = None,
@@ -76,7 +77,7 @@ class SFTGANExplainer(Explainer):
         Returns:
             float32 (B, k), non-negative.
 
-        References: Guna et al., arXiv 2301.08067, Eq. 10.
+        References: Guna et al., arXiv 2301.08067, Sec. 5, Eq. 10.
         """
         batch_size = max(1, self.batch_size // (self.k + 1))
         return self.run(self._relevance_step, images, targets, batch_size)
