@@ -14,7 +14,12 @@ from tqdm.auto import tqdm
 
 from cnn_explain_tf.explain.base import resolve_targets
 from cnn_explain_tf.probes.base import Probe
-from cnn_explain_tf.probes.fill_blanks import directions
+from cnn_explain_tf.probes.fill_blanks.directions import (
+    Direction,
+    bfgs_direction,
+    gradient_direction,
+    value_and_gradient,
+)
 from cnn_explain_tf.probes.fill_blanks.masks import patch_grid, threshold_fill
 from cnn_explain_tf.probes.fill_blanks.modes import MODES
 from cnn_explain_tf.validation import (
@@ -28,9 +33,9 @@ from cnn_explain_tf.validation import (
 
 __all__ = ["DIRECTIONS", "FillInTheBlanks", "FillResult", "NoMaskKeptError"]
 
-DIRECTIONS: dict[str, Callable[[int], directions.Direction]] = {
-    "gradient": lambda bfgs_steps: directions.gradient_direction,
-    "bfgs": lambda bfgs_steps: functools.partial(directions.bfgs_direction, steps=bfgs_steps),
+DIRECTIONS: dict[str, Callable[[int], Direction]] = {
+    "gradient": lambda bfgs_steps: gradient_direction,
+    "bfgs": lambda bfgs_steps: functools.partial(bfgs_direction, steps=bfgs_steps),
 }
 """Direction name -> (bfgs_steps -> the update direction function)."""
 
@@ -193,8 +198,8 @@ class FillInTheBlanks(Probe):
     def direction_and_predictions(self, images: tf.Tensor, targets: tf.Tensor,
                                   regions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """(dx, predicted classes on `images`) with `regions` free (1) and the rest fixed (0)."""
-        value, gradients, logits = directions.value_and_gradient(
-            self._loss_and_logits, images, targets, has_aux=True)
+        value, gradients, logits = value_and_gradient(self._loss_and_logits, images, targets,
+                                                      has_aux=True)
         predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
         return self._update(self._loss, images, targets, regions, value, gradients), predictions
 
