@@ -186,14 +186,8 @@ def direction_figure(model: keras.Model, images, labels, path: str | os.PathLike
                      mask_ratio: float = 0.25, patch_size: int = 2, **options) -> float:
     """Fig. 5: prototypes from the first-order (gradient) and second-order (BFGS) updates.
 
-    Args:
-        model: the classifier.
-        images: (B, H, W, C) images in [0, 1].
-        labels: (B,) classes to fill for.
-        path: the PNG to write (atomically).
-        mask_ratio: fraction of patches blanked per mask.
-        patch_size: patch side in pixels.
-        **options: other `FillInTheBlanks` arguments.
+    The arguments are those of `progressive_figure`; `mask_ratio` is the fraction of patches
+    blanked per random mask.
 
     Returns:
         The fraction of prototype values on which the two updates agree.
