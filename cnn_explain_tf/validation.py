@@ -10,8 +10,7 @@ import tensorflow as tf
 
 
 class InputError(ValueError):
-    """Bad input to a library call; the message names the argument, the expectation and the
-    value."""
+    """Bad input to a library call; the message names the argument, the expectation, the value."""
 
 
 def describe(value) -> str:
@@ -26,20 +25,18 @@ def check_images(images, input_shape: Sequence[int | None]) -> np.ndarray:
     """Validates a batch of images and returns it as float32 (B, H, W, C) for the model.
 
     Images must be channels-last floats in [0, 1]. Integer arrays (e.g. uint8 in [0, 255]) are
-    refused
-    rather than silently rescaled; divide them by 255 first. Grayscale images (C=1) are broadcast
-    to the
-    model's channel count.
+    refused rather than silently rescaled; divide them by 255 first. Grayscale images (C=1) are
+    broadcast to the model's channel count.
 
     Args:
         images: array-like of shape (B, H, W, C).
         input_shape: the model's input shape without the batch axis, e.g. (64, 64, 3); None for
-        free axes.
+            free axes.
 
     Raises:
         TypeError: non-numeric or integer images.
-        InputError: wrong rank, empty batch, size or channel mismatch, NaN/inf, values outside [0,
-        1].
+        InputError: wrong rank, empty batch, size or channel mismatch, NaN/inf, or values outside
+            [0, 1].
     """
     array = _as_float_array(images)
     if array.ndim != 4:

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.validation import InputError, describe
+from cnn_explain_tf.validation import InputError, check_positive_int, describe
 
 __all__ = ["LOSS_WEIGHTS", "ClassifierEncoder", "build_pv_decoder", "dsim", "perception_loss",
            "ssim_loss", "ssim_per_channel", "upsampling_blocks"]
@@ -95,6 +95,7 @@ def build_pv_decoder(latent_shape: Sequence[int], output_shape: Sequence[int], *
 
     Raises:
         InputError: shapes that are not 3 positive ints, or non-positive widths/counts.
+        TypeError: widths or counts that are not ints.
 
     References: Giulivi et al., "Perception Visualization: Seeing Through the Eyes of a DNN",
         arXiv 2204.09920, Section 3.2.
@@ -103,8 +104,7 @@ def build_pv_decoder(latent_shape: Sequence[int], output_shape: Sequence[int], *
     output_shape = _check_shape("output_shape", output_shape)
     for argument, value, minimum in (("width", width, 1), ("min_width", min_width, 1),
                                      ("convs_per_block", convs_per_block, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise InputError(f"{argument}: expected an int >= {minimum}, got {describe(value)}")
+        check_positive_int(argument, value, minimum)
     latents = keras.Input(latent_shape, name="latent")
     x = latents
     for block in range(upsampling_blocks(latent_shape[:2], output_shape[:2])):

@@ -15,6 +15,7 @@ __all__ = ["GENERATOR_SIZES", "ConditionNetwork", "GeneratorSize", "SFTLayer",
            "build_discriminator", "build_gsft_generator", "build_lsft_generator",
            "resize_images", "resolve_generator_size", "sft_blocks", "sft_modulation"]
 
+
 def sft_modulation(features, gamma, beta):
     """Spatial feature transform: features * (1 + gamma) + beta, element-wise.
 

@@ -87,6 +87,7 @@ PRESETS: dict[str, DecoderConfig] = {
     "paper": DecoderConfig(image_size=(224, 224), epochs=20, width=512, convs_per_block=2,
                            max_examples=None, max_test_examples=None),
 }
+"""The named recipes; `train-decoder --preset` picks one, flags override its fields."""
 
 
 @dataclasses.dataclass(frozen=True)
