@@ -169,7 +169,7 @@ def ssim_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
 
     The offset does not change the gradients of the paper's -sum_c SSIM_c.
 
-    References: Giulivi et al., arXiv 2204.09920, Eq. 1.
+    References: Giulivi et al., arXiv 2204.09920, Eq. 8.
     """
     similarity = ssim_per_channel(images, reconstructions)
     return tf.reduce_sum(1.0 - similarity, axis=-1)
@@ -178,7 +178,7 @@ def ssim_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
 def dsim(latents: tf.Tensor, reencoded: tf.Tensor) -> tf.Tensor:
     """(B,) latent dissimilarity ||E(y) - z||^2, averaged over the latent's elements.
 
-    References: Giulivi et al., arXiv 2204.09920, Eq. 1.
+    References: Giulivi et al., arXiv 2204.09920, Eq. 9 (averaged rather than summed).
     """
     return tf.reduce_mean(tf.square(tf.cast(reencoded, tf.float32) - latents), axis=(1, 2, 3))
 
@@ -198,7 +198,8 @@ def perception_loss(encoder: ClassifierEncoder, images: tf.Tensor, reconstructio
     Returns:
         {"loss", "mse", "ssim_loss", "dsim"}, each a float32 (B,) tensor.
 
-    References: Giulivi et al., arXiv 2204.09920, Eq. 1.
+    References: Giulivi et al., arXiv 2204.09920, Eq. 6 (the weighted sum), Eq. 7 (MSE, here
+        averaged rather than summed), Eq. 8 (SSIM loss) and Eq. 9 (DSIM).
     """
     images = tf.cast(images, tf.float32)
     reconstructions = tf.cast(reconstructions, tf.float32)

@@ -112,7 +112,7 @@ class DecoderTrainer(keras.Model):
         loss_weights: (a1, a2, a3).
 
     References: Giulivi et al., "Perception Visualization: Seeing Through the Eyes of a DNN",
-        arXiv 2204.09920, Eq. 1.
+        arXiv 2204.09920, Eq. 6-9.
     """
 
     def __init__(self, encoder: ClassifierEncoder, decoder: keras.Model,
