@@ -75,9 +75,11 @@ def test_partial_checkpoint_is_a_clear_error_not_a_restart(shards_dir, tmp_path)
         sft_gan.train_sft_gan(shards_dir, tmp_path, "lsft", CONFIG, options=RESUME)
 
 
-def test_train_gan_job_saves_generator_and_json(shards_dir, tmp_path):  # noqa: F811
+def test_train_gan_job_saves_generator_and_json(shards_dir, tmp_path, capsys):  # noqa: F811
     assert cli.main(["train-gan", "--shards", str(shards_dir), "--out", str(tmp_path),
                      "--variant", "lsft", "--epochs", "1", "--batch-size", "4", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("trained lsft on 1 pairs in ") and printed.count("\n") == 1
     meta = json.loads((tmp_path / "generator.json").read_text())
     assert meta["variant"] == "lsft" and meta["k"] == 3 and meta["pairs"] == ["digits__tiny"]
     assert meta["image_shape"] == [16, 16, 3] and len(meta["losses"]["rec_loss"]) == 1
