@@ -49,7 +49,13 @@ _ROWS = {"localization": LocalizationRow, "dice": DiceRow, "faithfulness": Faith
 
 @dataclasses.dataclass(frozen=True)
 class Figure:
-    """A figure written by the evaluation: its kind, path (relative to the run) and caption."""
+    """A figure written by the evaluation.
+
+    Attributes:
+        kind: one of `PAIR_FIGURES`, e.g. "fig5".
+        path: where it is, relative to the run folder.
+        caption: its caption in the report (also its title).
+    """
 
     kind: str
     path: str
