@@ -46,7 +46,7 @@ class SFTGAN(keras.Model):
     Args:
         generator: `[image, cgma] -> heat map` (e.g. `build_lsft_generator`).
         discriminator: `[image, heat map] -> logits` (`build_discriminator`).
-        lambda_rec: weight of the reconstruction loss (100 in the paper).
+        lambda_rec: weight of the reconstruction loss (100, as in pix2pix).
         lambda_adv: weight of the adversarial loss (1).
         reconstruction: "mse" or "mae" (L1).
 
