@@ -5,22 +5,11 @@ import math
 
 import numpy as np
 import pytest
-from squares import MASK, SIZE, constant, constant_brightness, gradcam, oracle, square_set
+from squares import MASK, SIZE, constant_brightness, gradcam, oracle
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.protocols import common, leaderboard
 from cnn_explain_tf.validation import InputError
-
-
-@pytest.fixture(scope="module")
-def eval_set() -> common.EvalSet:
-    return square_set()
-
-
-@pytest.fixture(scope="module")
-def maps(eval_set) -> dict:
-    return common.explain_all(eval_set, {"gradcam": gradcam, "oracle": oracle,
-                                         "ones": constant(1.0)})[0]
 
 
 def test_explain_all_times_every_method_and_explains_the_predicted_classes(eval_set):

@@ -4,22 +4,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-from squares import MASK, SIZE, constant, gradcam, oracle, square_set
+from squares import MASK, SIZE, constant, oracle
 
 import cnn_explain_tf as cet
-from cnn_explain_tf.protocols import common, sft_gan
+from cnn_explain_tf.protocols import sft_gan
 from cnn_explain_tf.validation import InputError
-
-
-@pytest.fixture(scope="module")
-def eval_set() -> common.EvalSet:
-    return square_set()
-
-
-@pytest.fixture(scope="module")
-def maps(eval_set) -> dict:
-    return common.explain_all(eval_set, {"gradcam": gradcam, "oracle": oracle,
-                                         "ones": constant(1.0)})[0]
 
 
 def rates(row: sft_gan.LocalizationRow) -> dict:
