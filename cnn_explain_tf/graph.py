@@ -70,6 +70,7 @@ class _Trace:
     rules: BackwardRules
     head: keras.layers.Layer | None
     taps: frozenset = frozenset()
+    edits: dict = field(default_factory=dict)
     found: dict = field(default_factory=dict)
     seen: list = field(default_factory=list)
 
@@ -80,7 +81,7 @@ def is_model_graph(model) -> bool:
 
 
 def run(model: keras.Model, inputs, *, taps=(), rules: BackwardRules | None = None,
-        linearize: bool = True, output: int | None = None, record: bool = False):
+        linearize: bool = True, output: int | None = None, record: bool = False, edits=None):
     """Runs `model` on real tensors layer by layer, returning (tapped outputs, model output).
 
     Nested Sequential/functional models are entered, so any inner layer can be tapped. Weights
@@ -94,9 +95,12 @@ def run(model: keras.Model, inputs, *, taps=(), rules: BackwardRules | None = No
         linearize: return the logits of a softmax/sigmoid head instead of probabilities.
         output: index of the output to return for multi-output models.
         record: also return the list of LayerInfo met, in execution order.
+        edits: {layer: function} replacing a layer's output y by function(y) in the forward
+            pass (e.g. zeroing a channel, for ablation); the caller's layers are not changed.
     """
     head = output_layer(model, output) if linearize else None
-    state = _Trace(rules or BackwardRules(), head, frozenset(id(layer) for layer in taps))
+    state = _Trace(rules or BackwardRules(), head, frozenset(id(layer) for layer in taps),
+                   {id(layer): edit for layer, edit in (edits or {}).items()})
     outputs = _run_graph(model, inputs, state)
     outputs = select_output(outputs, output)
     tapped = [state.found[id(layer)] for layer in taps]
@@ -123,6 +127,8 @@ def _visit(layer, state: _Trace, *args, **kwargs):
         out = _call_with_rules(layer, args, kwargs, state.rules)
     else:
         out = layer(*args, **kwargs)
+    if id(layer) in state.edits:
+        out = state.edits[id(layer)](out)
     if isinstance(layer, keras.layers.Layer) and not isinstance(layer, keras.Model):
         state.seen.append(LayerInfo(layer.name, layer, len(getattr(out, "shape", ()))))
     if id(layer) in state.taps:

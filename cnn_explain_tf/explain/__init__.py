@@ -1,6 +1,6 @@
 """Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
 
-from cnn_explain_tf.explain import cgma
+from cnn_explain_tf.explain import cgma, targets
 from cnn_explain_tf.explain.base import REGISTRY, Explainer
 from cnn_explain_tf.explain.cam import (
     BaseCAM,
@@ -11,6 +11,18 @@ from cnn_explain_tf.explain.cam import (
     gradcam_plus_plus_weights,
     gradcam_weights,
     weighted_cam,
+)
+from cnn_explain_tf.explain.cam_variants import (
+    AblationCAM,
+    EigenCAM,
+    HiResCAM,
+    LayerCAM,
+    XGradCAM,
+    ablation_weights,
+    first_principal_component,
+    hirescam_map,
+    layercam_map,
+    xgradcam_weights,
 )
 from cnn_explain_tf.explain.gradients import (
     Deconvnet,
@@ -52,3 +64,6 @@ __all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "G
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
 __all__ += ["SFTGANExplainer", "TrainedGenerator", "cgma", "load_generator"]
+__all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "ablation_weights",
+            "first_principal_component", "hirescam_map", "layercam_map", "targets",
+            "xgradcam_weights"]

@@ -10,11 +10,12 @@ import tensorflow as tf
 from cnn_explain_tf import graph
 from cnn_explain_tf.explain.base import (
     Explainer,
-    class_scores,
     normalize,
     register,
     resize,
     resolve_targets,
+    target_probabilities,
+    target_scores,
 )
 from cnn_explain_tf.validation import InputError, check_positive_int
 
@@ -55,7 +56,8 @@ def weighted_cam(activations: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
 class BaseCAM(Explainer):
     """Shared CAM pipeline: activations (and gradients) -> channel weights -> weighted sum -> ReLU
     -> resize to the input -> normalise, per layer; then `aggregate` turns the per-layer maps into
-    one. Subclasses override only `cam_weights` (and, for a multi-layer method, `aggregate`).
+    one. Subclasses override only `cam_weights` (and, for a multi-layer method, `aggregate`);
+    the rarer element-wise methods (HiResCAM, LayerCAM, EigenCAM) override `cam_map` instead.
 
     Several layers are explained from one forward and one backward pass (one tape).
 
@@ -85,6 +87,11 @@ class BaseCAM(Explainer):
         """(B, K) channel weights. `gradients` is None when `uses_gradients` is False."""
         raise NotImplementedError
 
+    def cam_map(self, activations, gradients, images, targets) -> tf.Tensor:
+        """(B, h, w) map at the layer's resolution, before resizing and normalisation: the ReLU
+        of the channel sum weighted by `cam_weights`. Element-wise methods override this."""
+        return weighted_cam(activations, self.cam_weights(activations, gradients, images, targets))
+
     def aggregate(self, cams: list[tf.Tensor]) -> tf.Tensor:
         """One (B, H, W) map from the per-layer maps: the map itself for one layer, else the
         min-max normalised mean of the layers' maps."""
@@ -100,7 +107,7 @@ class BaseCAM(Explainer):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
             activations, logits = self.forward(images, taps=self.layers)
-            scores = class_scores(logits, targets)
+            scores = target_scores(logits, targets)
         targets = resolve_targets(logits, targets)
         gradients = (tape.gradient(scores, activations) if self.uses_gradients
                      else [None] * len(activations))
@@ -110,8 +117,8 @@ class BaseCAM(Explainer):
         activations = tf.cast(activations, tf.float32)
         if gradients is not None:
             gradients = tf.cast(gradients, tf.float32)
-        weights = self.cam_weights(activations, gradients, images, targets)
-        return normalize(resize(weighted_cam(activations, weights), tf.shape(images)[1:3]))
+        cam = self.cam_map(activations, gradients, images, targets)
+        return normalize(resize(cam, tf.shape(images)[1:3]))
 
 
 @register
@@ -145,7 +152,8 @@ class GradCAMPlusPlus(BaseCAM):
 @register
 class ScoreCAM(BaseCAM):
     """Score-CAM: each channel, upsampled and min-max scaled, masks the input; its weight is the
-    softmax probability of the target class on the masked input. Gradient-free.
+    softmax probability of the target class on the masked input (a callable target's score when
+    one is given). Gradient-free.
 
     The forward passes are batched over images, one compiled pass per channel. With `max_channels`,
     only the channels of highest spatial standard deviation (per image) are scored; the rest get
@@ -190,8 +198,7 @@ class ScoreCAM(BaseCAM):
         masks = tf.gather_nd(low_res, tf.stack([image_index, channel_index], axis=1))
         masks = normalize(resize(masks, tf.shape(images)[1:3]))
         _, logits = self.forward(tf.gather(images, image_index) * masks[..., None])
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32))
-        return tf.gather(probabilities, tf.gather(targets, image_index), batch_dims=1)
+        return target_probabilities(logits, tf.gather(targets, image_index))
 
 
 @register

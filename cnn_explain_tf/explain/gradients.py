@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from cnn_explain_tf.explain.base import Explainer, class_scores, normalize, register
+from cnn_explain_tf.explain.base import Explainer, normalize, register, target_scores
 from cnn_explain_tf.graph import BackwardRules
 from cnn_explain_tf.validation import InputError, check_positive_int
 
@@ -20,7 +20,7 @@ class InputGradients(Explainer):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
             _, logits = self.forward(images, rules=self.rules)
-            scores = class_scores(logits, targets)
+            scores = target_scores(logits, targets)
         return tape.gradient(scores, images)
 
     def reduce(self, images, gradients) -> tf.Tensor:
