@@ -1,6 +1,12 @@
 """Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
 
 from cnn_explain_tf.explain import cgma, targets
+from cnn_explain_tf.explain.attributions import (
+    GradientXInput,
+    IntegratedGradients,
+    SignedAttributions,
+    attribution_magnitude,
+)
 from cnn_explain_tf.explain.base import REGISTRY, Explainer
 from cnn_explain_tf.explain.cam import (
     BaseCAM,
@@ -32,6 +38,7 @@ from cnn_explain_tf.explain.gradients import (
     SmoothGrad,
     VanillaGradients,
 )
+from cnn_explain_tf.explain.perturbations import RISE, Occlusion, occlusion_corners, patch_masks
 from cnn_explain_tf.explain.sft_gan import (
     SFTGANExplainer,
     TrainedGenerator,
@@ -67,3 +74,5 @@ __all__ += ["SFTGANExplainer", "TrainedGenerator", "cgma", "load_generator"]
 __all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "ablation_weights",
             "first_principal_component", "hirescam_map", "layercam_map", "targets",
             "xgradcam_weights"]
+__all__ += ["RISE", "GradientXInput", "IntegratedGradients", "Occlusion", "SignedAttributions",
+            "attribution_magnitude", "occlusion_corners", "patch_masks"]

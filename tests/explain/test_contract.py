@@ -27,7 +27,8 @@ def model_for(kind):
 def build(name, model):
     if name == "sft_gan":
         return sft_gan_factory()(model)
-    options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4}}
+    options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4},
+               "integrated_gradients": {"steps": 8}, "rise": {"num_masks": 64}}
     return cet.explain.get(name)(model, **options.get(name, {}))
 
 
@@ -88,7 +89,8 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
     assert set(cet.explain.names()) == {
         "saliency", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++",
         "scorecam", "guided_gradcam", "lrp_epsilon", "hirescam", "xgradcam", "layercam",
-        "eigencam", "ablationcam"}
+        "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
+        "rise"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(ValueError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")

@@ -10,9 +10,11 @@ import cnn_explain_tf as cet
 from cnn_explain_tf.explain import targets as T
 from cnn_explain_tf.validation import InputError
 
-GRADIENT_AND_CAM = ["saliency", "gradcam", "layercam", "ablationcam"]
+GRADIENT_AND_CAM = ["saliency", "gradcam", "layercam", "ablationcam", "integrated_gradients",
+                    "occlusion"]
 SEGMENTATION_METHODS = ["saliency", "guided_backprop", "gradcam", "gradcam++", "hirescam",
-                        "xgradcam", "layercam", "eigencam", "ablationcam", "scorecam"]
+                        "xgradcam", "layercam", "eigencam", "ablationcam", "scorecam",
+                        "integrated_gradients", "gradient_x_input", "occlusion", "rise"]
 
 
 def regressor(size: int = 16, outputs: int = 3) -> keras.Model:
@@ -34,7 +36,8 @@ def segmenter(size: int = 8, classes: int = 3) -> keras.Model:
 
 
 def build(name, model, **options):
-    defaults = {"integrated_gradients": {"steps": 8}}
+    defaults = {"integrated_gradients": {"steps": 8}, "rise": {"num_masks": 32},
+                "occlusion": {"patch_size": 4}}
     return cet.explain.get(name)(model, **{**defaults.get(name, {}), **options})
 
 
@@ -101,6 +104,8 @@ def test_segmentation_region_sums_one_class_inside_the_mask():
     for name in SEGMENTATION_METHODS:
         maps = build(name, model, **({"layer": "features"} if "cam" in name else {}))(x, target)
         assert maps.shape == (2, 8, 8) and np.isfinite(maps).all(), name
+    signed = cet.explain.GradientXInput(model).attributions(x, target)
+    np.testing.assert_allclose(signed, x * gradient, rtol=1e-4, atol=1e-7)
     whole = cet.explain.VanillaGradients(model)(x, T.SegmentationRegion(1))
     assert not np.allclose(whole, cet.explain.VanillaGradients(model)(x, target), atol=1e-3)
 

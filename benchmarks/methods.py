@@ -1,0 +1,130 @@
+"""Times the CAM variants and attributions of issue 14 against tf-keras-vis and naive loops.
+
+Run: python benchmarks/methods.py [--repeats 3] [--batch 32] [--masks 256]
+LayerCAM runs on VGG16 (64x64x3, 10 classes, as benchmarks/explainers.py); the attributions on the
+zoo's vgg_lite (64x64x3, 10 classes). All timings are medians of `repeats` runs after one warm-up,
+measured side by side in this process.
+
+The naive baselines: "32 plain gradient passes" calls a compiled input-gradient step 32 times on
+the same batch; the "per-step Python loop" runs Integrated Gradients as a Python loop over the 32
+interpolation steps, one eager GradientTape pass over the batch per step; "one mask per call"
+calls the Keras model eagerly once per occluded / masked image (the same masks as ours), and
+"compiled, one mask per call" does the same through a compiled forward function.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tf_keras_vis.layercam import Layercam
+from tf_keras_vis.utils.scores import CategoricalScore
+from timing import median_seconds
+
+import cnn_explain_tf as cet
+
+
+def layercam_times(batch: int, repeats: int) -> dict[str, float]:
+    """LayerCAM and tf-keras-vis Layercam on VGG16, same model, batch and layer."""
+    keras.utils.set_random_seed(0)
+    model = keras.applications.VGG16(weights=None, input_shape=(64, 64, 3), classes=10,
+                                     classifier_activation=None)
+    images = np.random.default_rng(0).random((batch, 64, 64, 3), dtype=np.float32)
+    targets = np.argmax(model.predict(images, verbose=0), axis=1)
+    layer = [one.name for one in model.layers if isinstance(one, keras.layers.Conv2D)][-1]
+    ours = cet.explain.LayerCAM(model, layer=layer)
+    theirs = Layercam(model, clone=False)
+    score = CategoricalScore(targets.tolist())
+    return {"layercam": median_seconds(lambda: ours(images, targets), repeats),
+            "tkv_layercam": median_seconds(lambda: theirs(score, images, penultimate_layer=layer),
+                                           repeats)}
+
+
+def integrated_gradients_times(model, images, targets, repeats: int, steps: int = 32):
+    """Integrated Gradients (one compiled step) vs plain gradient passes and a per-step loop."""
+    ig = cet.explain.IntegratedGradients(model, steps=steps, batch_size=len(images))
+    saliency = cet.explain.VanillaGradients(model, batch_size=len(images))
+    gradient_step = saliency.compile(saliency.input_gradients)
+    x, t = tf.constant(images), tf.constant(targets, tf.int32)
+    alphas = (np.arange(steps, dtype=np.float32) + 0.5) / steps
+
+    def python_loop():
+        total = tf.zeros_like(x)
+        for alpha in alphas:
+            point = x * alpha
+            with tf.GradientTape() as tape:
+                tape.watch(point)
+                scores = tf.gather(model(point, training=False), t, batch_dims=1)
+            total += tape.gradient(scores, point)
+        return (x * total / steps).numpy()
+
+    return {"ig": median_seconds(lambda: ig.attributions(images, targets), repeats),
+            "plain_gradients": median_seconds(
+                lambda: [gradient_step(x, t).numpy() for _ in range(steps)], repeats),
+            "ig_python_loop": median_seconds(python_loop, max(1, repeats // 2))}
+
+
+def per_mask_times(model, image, masks, fill: float, repeats: int) -> dict[str, float]:
+    """One model call per masked image: eager Keras calls and a compiled forward function."""
+    forward = tf.function(lambda x: model(x, training=False))
+    inputs = [tf.constant(image[None] * m[None, ..., None] + fill * (1 - m[None, ..., None]))
+              for m in masks]
+    return {"eager": median_seconds(lambda: [model(x, training=False).numpy() for x in inputs],
+                                    max(1, repeats // 2)),
+            "compiled": median_seconds(lambda: [forward(x).numpy() for x in inputs], repeats)}
+
+
+def mask_times(model, image, num_masks: int, repeats: int) -> dict[str, float]:
+    """Occlusion (patch 8, stride 4) and RISE batched vs one mask per call, on one image."""
+    occlusion = cet.explain.Occlusion(model, patch_size=8, stride=4)
+    rise = cet.explain.RISE(model, num_masks=num_masks)
+    patches = occlusion.masks(tf.range(occlusion.num_masks)).numpy()
+    occluded = per_mask_times(model, image, 1.0 - patches, 0.0, repeats)
+    masked = per_mask_times(model, image, rise.masks(tf.range(num_masks)).numpy(), 0.0, repeats)
+    return {"occlusion": median_seconds(lambda: occlusion(image[None], 0), repeats),
+            "occlusion_eager": occluded["eager"], "occlusion_compiled": occluded["compiled"],
+            "rise": median_seconds(lambda: rise(image[None], 0), repeats),
+            "rise_eager": masked["eager"], "rise_compiled": masked["compiled"],
+            "patches": occlusion.num_masks}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32, help="LayerCAM batch")
+    parser.add_argument("--masks", type=int, default=256, help="RISE masks")
+    args = parser.parse_args()
+
+    t = layercam_times(args.batch, args.repeats)
+    model = cet.models.zoo.build("vgg_lite", (64, 64, 3), 10)
+    images = np.random.default_rng(1).random((16, 64, 64, 3), dtype=np.float32)
+    targets = np.argmax(model.predict(images, verbose=0), axis=1)
+    t.update(integrated_gradients_times(model, images, targets, args.repeats))
+    t.update(mask_times(model, images[0], args.masks, args.repeats))
+    patches = t.pop("patches")
+    rows = [
+        (f"LayerCAM / tf-keras-vis Layercam (VGG16, batch {args.batch})",
+         t["layercam"] / t["tkv_layercam"], "<= 0.33"),
+        ("IG 32 steps batch 16 / 32 plain gradient passes", t["ig"] / t["plain_gradients"],
+         "<= 1.3"),
+        ("IG per-step Python loop / IG", t["ig_python_loop"] / t["ig"], ">= 5"),
+        (f"Occlusion: one mask per call (eager) / batched ({patches} patches)",
+         t["occlusion_eager"] / t["occlusion"], ">= 10"),
+        ("Occlusion: one mask per call (compiled) / batched",
+         t["occlusion_compiled"] / t["occlusion"], "(info)"),
+        (f"RISE: one mask per call (eager) / batched ({args.masks} masks)",
+         t["rise_eager"] / t["rise"], ">= 10"),
+        ("RISE: one mask per call (compiled) / batched", t["rise_compiled"] / t["rise"],
+         "(info)"),
+    ]
+    print(f"medians of {args.repeats} runs; attributions on vgg_lite 64x64x3, 10 classes")
+    for name, seconds in t.items():
+        print(f"  {name:>20}: {seconds * 1000:9.1f} ms")
+    for label, ratio, goal in rows:
+        print(f"{label:<62} {ratio:8.3f}   goal {goal}")
+
+
+if __name__ == "__main__":
+    main()
