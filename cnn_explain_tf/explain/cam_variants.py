@@ -20,7 +20,8 @@ def hirescam_map(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
     Grad-CAM's map.
 
     References: Draelos & Carin, "Use HiResCAM instead of Grad-CAM for faithful explanations of
-    convolutional neural networks", arXiv 2011.08891, 2020, Sec. 3 (HiResCAM equation).
+    convolutional neural networks", arXiv 2011.08891, 2020: the HiResCAM equation
+    A~ = ReLU(sum_k dS/dA_k (element-wise) A_k), beside Grad-CAM's.
     """
     return tf.nn.relu(tf.reduce_sum(gradients * activations, axis=-1))
 
@@ -32,7 +33,8 @@ def xgradcam_weights(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
     activations as weights (0 for a channel whose activations sum to 0).
 
     References: Fu et al., "Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation
-    of CNNs", BMVC 2020, Sec. 3.3 (the closed-form weights derived from the axioms).
+    of CNNs", BMVC 2020: the closed-form weights alpha_k = sum_xy (A_k(x,y) / sum_xy A_k(x,y))
+    dS/dA_k(x,y) that satisfy the sensitivity and conservation axioms approximately.
     """
     totals = tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
     return tf.reduce_sum(tf.math.divide_no_nan(activations, totals) * gradients, axis=(1, 2))
@@ -42,8 +44,8 @@ def layercam_map(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
     """LayerCAM map: ReLU of the channel sum of relu(gradient) x activation, (B, h, w).
 
     References: Jiang et al., "LayerCAM: Exploring Hierarchical Class Activation Maps for
-    Localization", IEEE TIP 2021, Eq. 4-5 (element-wise weights relu(g), then the ReLU of the
-    weighted sum).
+    Localization", IEEE TIP 2021: the location weights w_ij^k = relu(dS/dA_ij^k) and the map
+    M = ReLU(sum_k w^k (element-wise) A^k).
     """
     return tf.nn.relu(tf.reduce_sum(tf.nn.relu(gradients) * activations, axis=-1))
 
@@ -57,7 +59,7 @@ def first_principal_component(activations: tf.Tensor) -> tf.Tensor:
     activation over channels, so bright feature regions come out positive.
 
     References: Muhammad & Yeasin, "Eigen-CAM: Class Activation Map using Principal Components",
-    IJCNN 2020, Sec. III (projection on the first principal component).
+    IJCNN 2020: the map A V_1, A = U S V^T, the projection on the first principal component.
     """
     shape = tf.shape(activations)
     pixels = tf.reshape(activations, (shape[0], -1, shape[3]))
@@ -77,7 +79,8 @@ def ablation_weights(scores: tf.Tensor, ablated: tf.Tensor) -> tf.Tensor:
     score" a positive weight for negative logits too.
 
     References: Desai & Ramaswamy, "Ablation-CAM: Visual Explanations for Deep Convolutional
-    Network via Gradient-free Localization", WACV 2020, Eq. 2-3.
+    Network via Gradient-free Localization", WACV 2020: the slope w_k = (y^c - y^c_k) / y^c and
+    the map ReLU(sum_k w_k A_k).
     """
     scores = scores[:, None]
     return tf.math.divide_no_nan(scores - ablated, tf.abs(scores))
@@ -125,7 +128,8 @@ class LayerCAM(BaseCAM):
         **kwargs: `output`, `batch_size`.
 
     References: Jiang et al., "LayerCAM: Exploring Hierarchical Class Activation Maps for
-    Localization", IEEE TIP 2021, Eq. 4-5 (map) and Eq. 6 (scaling for fusion).
+    Localization", IEEE TIP 2021: the map (see `layercam_map`) and the scaling
+    M^ = tanh(gamma M / max M) of shallow-layer maps before they are combined.
     """
 
     name = "layercam"
@@ -180,7 +184,7 @@ class AblationCAM(BaseCAM):
     Raises:
         InputError: a list of several layers.
 
-    References: Desai & Ramaswamy, "Ablation-CAM", WACV 2020, Eq. 2-3.
+    References: Desai & Ramaswamy, "Ablation-CAM", WACV 2020 (see `ablation_weights`).
     """
 
     name = "ablationcam"

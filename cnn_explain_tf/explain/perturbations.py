@@ -172,7 +172,8 @@ class RISE(_MaskedScores):
         InputError: num_masks or grid_size < 1, keep_probability outside (0, 1].
 
     References: Petsiuk et al., "RISE: Randomized Input Sampling for Explanation of Black-box
-    Models", BMVC 2018, Eq. 6 (Monte Carlo estimate) and Sec. 3.2 (mask generation).
+    Models", BMVC 2018: the Monte Carlo estimate S(l) = sum_i f(x * M_i) M_i(l) / (E[M] N) and
+    the mask generation (small binary grids, bilinear upsampling, random shift).
     """
 
     name = "rise"
