@@ -1,6 +1,6 @@
 """Times the CAM variants and attributions of issue 14 against tf-keras-vis and naive loops.
 
-Run: python benchmarks/methods.py [--repeats 3] [--batch 32] [--masks 256]
+Run: python benchmarks/methods.py [--repeats 3] [--batch 32] [--masks 256] [--scorecam]
 LayerCAM runs on VGG16 (64x64x3, 10 classes, as benchmarks/explainers.py); the attributions on the
 zoo's vgg_lite (64x64x3, 10 classes). All timings are medians of `repeats` runs after one warm-up,
 measured side by side in this process.
@@ -20,20 +20,29 @@ import keras
 import numpy as np
 import tensorflow as tf
 from tf_keras_vis.layercam import Layercam
+from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
 from timing import median_seconds
 
 import cnn_explain_tf as cet
 
 
-def layercam_times(batch: int, repeats: int) -> dict[str, float]:
-    """LayerCAM and tf-keras-vis Layercam on VGG16, same model, batch and layer."""
+def vgg16(batch: int, policy: str = "float32"):
+    """(VGG16 64x64x3 with 10 logits, images, predicted targets, last conv layer name)."""
     keras.utils.set_random_seed(0)
+    keras.mixed_precision.set_dtype_policy(policy)
     model = keras.applications.VGG16(weights=None, input_shape=(64, 64, 3), classes=10,
                                      classifier_activation=None)
+    keras.mixed_precision.set_dtype_policy("float32")
     images = np.random.default_rng(0).random((batch, 64, 64, 3), dtype=np.float32)
     targets = np.argmax(model.predict(images, verbose=0), axis=1)
     layer = [one.name for one in model.layers if isinstance(one, keras.layers.Conv2D)][-1]
+    return model, images, targets, layer
+
+
+def layercam_times(batch: int, repeats: int) -> dict[str, float]:
+    """LayerCAM and tf-keras-vis Layercam on VGG16, same model, batch and layer."""
+    model, images, targets, layer = vgg16(batch)
     ours = cet.explain.LayerCAM(model, layer=layer)
     theirs = Layercam(model, clone=False)
     score = CategoricalScore(targets.tolist())
@@ -90,12 +99,58 @@ def mask_times(model, image, num_masks: int, repeats: int) -> dict[str, float]:
             "patches": occlusion.num_masks}
 
 
+class XLAForwardScoreCAM(cet.explain.ScoreCAM):
+    """Score-CAM whose masked forward passes (the calls without taps) are XLA-compiled."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, **kwargs)
+        self._xla_forward = tf.function(
+            lambda x: cet.graph.run(self.model, x, output=self.output)[1], jit_compile=True)
+
+    def forward(self, images, taps=(), rules=None):
+        if taps or rules is not None:
+            return super().forward(images, taps, rules)
+        return [], self._xla_forward(images)
+
+
+def scorecam_experiments(repeats: int, channels: int = 16, batch: int = 8) -> None:
+    """Score-CAM / tf-keras-vis Scorecam with what might remove work: XLA on the compiled step,
+    larger mask batches, a bfloat16 copy of the model; prints each ratio and its accuracy."""
+    model, images, targets, layer = vgg16(batch)
+    reference = cet.explain.ScoreCAM(model, layer=layer, max_channels=channels)
+    xla = XLAForwardScoreCAM(model, layer=layer, max_channels=channels)
+    bf16_model = vgg16(batch, "mixed_bfloat16")[0]
+    bf16_model.set_weights(model.get_weights())
+    variants = {"float32, batch 32 (library)": reference, "XLA on masked forwards": xla,
+                "mask batch 128": cet.explain.ScoreCAM(model, layer=layer, max_channels=channels,
+                                                       batch_size=128),
+                "bfloat16 model": cet.explain.ScoreCAM(bf16_model, layer=layer,
+                                                       max_channels=channels)}
+    theirs = Scorecam(model, clone=False)
+    expected = reference(images, targets)
+    for count in (batch, 1):
+        x, t = images[:count], targets[:count]
+        tkv = median_seconds(lambda: theirs(CategoricalScore(t.tolist()), x,  # noqa: B023
+                                            penultimate_layer=layer, max_N=channels), repeats)
+        for label, explainer in variants.items():
+            seconds = median_seconds(lambda: explainer(x, t), repeats)  # noqa: B023
+            pearson = min(np.corrcoef(a.ravel(), b.ravel())[0, 1]
+                          for a, b in zip(explainer(x, t), expected[:count]))
+            print(f"Score-CAM {label:<28} / Scorecam, {count} image(s), {channels} channels: "
+                  f"{seconds / tkv:6.3f}  (min Pearson vs float32 {pearson:.4f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32, help="LayerCAM batch")
     parser.add_argument("--masks", type=int, default=256, help="RISE masks")
+    parser.add_argument("--scorecam", action="store_true",
+                        help="only the Score-CAM experiments (XLA, mask batch, bfloat16)")
     args = parser.parse_args()
+    if args.scorecam:
+        scorecam_experiments(args.repeats)
+        return
 
     t = layercam_times(args.batch, args.repeats)
     model = cet.models.zoo.build("vgg_lite", (64, 64, 3), 10)
