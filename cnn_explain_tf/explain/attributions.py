@@ -83,18 +83,20 @@ class IntegratedGradients(SignedAttributions, InputGradients):
     """Integrated Gradients: (x - x') times the mean gradient along the straight path x' -> x.
 
     The integral is the midpoint Riemann sum over `steps` points alpha_k = (k + 1/2) / steps.
-    All interpolated images of a batch run as ONE forward and backward pass inside the compiled
-    step (`steps_per_pass` splits them into several passes to bound memory: one pass holds
-    batch images x steps_per_pass inputs). A target of -1 (the predicted class) is resolved on
-    the image, not along the path. Completeness: the attributions sum to about f(x) - f(x').
-    On 2 CPU cores, passes of one step each (`steps_per_pass=1`) ran about 20 % faster than one
-    pass of all steps (vgg_lite 64x64, batch 16; benchmarks/methods.py).
+    Every interpolated image of a batch is computed inside ONE compiled step, in forward and
+    backward passes of B x `steps_per_pass` inputs; by default `steps_per_pass` is
+    max(1, batch_size // B), so a pass holds about `batch_size` inputs as in the other batched
+    methods (`steps_per_pass=steps`: all steps in one pass; on 2 CPU cores that was about 20 %
+    slower than one step per pass, vgg_lite 64x64, batch 16, benchmarks/methods.py). A target of
+    -1 (the predicted class) is resolved on the image, not along the path. Completeness: the
+    attributions sum to about f(x) - f(x').
 
     Args:
         model: the classifier.
         steps: points of the Riemann sum.
         baseline: x', a number (every pixel, default 0: black) or an array of the input shape.
-        steps_per_pass: interpolation steps per forward/backward pass (None: all steps).
+        steps_per_pass: interpolation steps per forward/backward pass (None: about
+            `batch_size` inputs per pass).
         **kwargs: `output`, `batch_size`.
 
     Raises:
@@ -110,9 +112,8 @@ class IntegratedGradients(SignedAttributions, InputGradients):
     def __init__(self, model, steps: int = 32, baseline=0.0, steps_per_pass: int | None = None,
                  **kwargs):
         self.steps = check_positive_int("steps", steps)
-        per_pass = steps if steps_per_pass is None else check_positive_int(
-            "steps_per_pass", steps_per_pass)
-        self.steps_per_pass = min(per_pass, self.steps)
+        self.steps_per_pass = None if steps_per_pass is None else min(
+            check_positive_int("steps_per_pass", steps_per_pass), self.steps)
         super().__init__(model, **kwargs)
         self.baseline = check_baseline(baseline, self.input_shape)
 
@@ -121,9 +122,11 @@ class IntegratedGradients(SignedAttributions, InputGradients):
             targets = resolve_targets(self.forward(images)[1], targets)
         baseline = tf.broadcast_to(tf.constant(self.baseline), tf.shape(images))
         alphas = (tf.range(self.steps, dtype=tf.float32) + 0.5) / self.steps
+        per_pass = (tf.maximum(1, self.batch_size // tf.shape(images)[0])
+                    if self.steps_per_pass is None else self.steps_per_pass)
         total = tf.zeros_like(images)
-        for start in tf.range(0, self.steps, self.steps_per_pass):
-            chunk = alphas[start:start + self.steps_per_pass]
+        for start in tf.range(0, self.steps, per_pass):
+            chunk = alphas[start:start + per_pass]
             total += self._path_gradients(images, baseline, chunk, targets)
         return (images - baseline) * total / self.steps
 
