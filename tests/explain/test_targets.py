@@ -160,3 +160,16 @@ def test_score_cam_takes_a_callable_target_score():
     x = images(2)
     scorecam = cet.explain.ScoreCAM(model, max_channels=4)
     np.testing.assert_allclose(scorecam(x, T.ClassProbability(2)), scorecam(x, 2), atol=1e-5)
+
+
+def test_every_compiled_step_takes_callable_targets():
+    model = classifier(head="softmax")
+    x = images(2)
+    cams = cet.explain.cgma.IntermediateGradCAMs(model)
+    np.testing.assert_allclose(cams.cams(x, T.ClassLogit(2)), cams.cams(x, 2), atol=1e-6)
+    lrp = cet.explain.LRPEpsilon(model)
+    np.testing.assert_allclose(lrp.relevance(x, lambda logits: logits[:, 1]), lrp.relevance(x, 1),
+                               atol=1e-6)
+    ig = cet.explain.IntegratedGradients(model, steps=4)
+    np.testing.assert_allclose(ig.attributions(x, T.ClassLogit(0)), ig.attributions(x, 0),
+                               atol=1e-7)
