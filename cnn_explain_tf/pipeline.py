@@ -77,7 +77,7 @@ class Stage:
         upstream = self.upstream.fingerprint() if self.upstream else None
         if (marker.get("config_hash"), marker.get("upstream")) != (self.config_hash, upstream):
             return "stale"
-        if all((Path(self.directory) / path).exists() for path in marker.get("artifacts", [])):
+        if artifacts.reusable(self.marker, self.config_hash, marker.get("artifacts", [])):
             return "cached"
         return "missing"
 
