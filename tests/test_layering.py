@@ -1,4 +1,4 @@
-"""The tree's structure rules: the README's layering, module and function sizes, module docstrings."""
+"""The tree's structure rules: the layering of the README, module and function sizes, docstrings."""
 
 from __future__ import annotations
 
