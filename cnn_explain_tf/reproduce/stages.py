@@ -42,17 +42,15 @@ def build_shards(run: Run, stage: pipeline.Stage) -> list[Path]:
 
 
 def train_gans(run: Run, stage: pipeline.Stage) -> list[Path]:
-    """Trains LSFT and GSFT on the seen pairs' shards (resuming from checkpoints)."""
+    """Trains LSFT and GSFT on the seen pairs' shards (a finished generator of the same config is
+    reused, an interrupted one resumes from its checkpoints)."""
+    options = RunOptions(resume=True, seed=run.config.seed, verbose=run.verbose)
     outputs = []
     for variant in VARIANTS:
         run_dir = run.gan_dir(variant)
-        generator = run_dir / "generator.keras"
-        if not (generator.exists() and generator.with_suffix(".json").exists()):
-            options = RunOptions(resume=(run_dir / "checkpoints").exists(),
-                                 seed=run.config.seed, verbose=run.verbose)
-            train_sft_gan(run.out_dir / "cgma", run_dir, variant, run.config.gan,
-                          semantics=SEMANTICS, options=options)
-        outputs += [generator, generator.with_suffix(".json")]
+        train_sft_gan(run.out_dir / "cgma", run_dir, variant, run.config.gan, semantics=SEMANTICS,
+                      options=options)
+        outputs += [run_dir / "generator.keras", run_dir / "generator.json"]
     return outputs
 
 
