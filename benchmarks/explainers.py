@@ -14,7 +14,7 @@ import tensorflow as tf
 from tf_keras_vis.gradcam import Gradcam
 from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
-from timing import median_seconds
+from timing import median_seconds, print_report
 
 import cnn_explain_tf as cet
 
@@ -72,12 +72,9 @@ def main() -> None:
          t["scorecam_1"] / t["tkv_scorecam_1"], "<= 0.5"),
     ]
     print(f"VGG16 64x64x3, 10 classes, batch {args.batch}, medians of {args.repeats} runs")
-    print("Score-CAM: on a batch, tf-keras-vis scores the union of every image's top channels for "
-          "every image; on 1 image both score the same channels (bounded by those forward passes)")
-    for name, seconds in t.items():
-        print(f"  {name:>16}: {seconds * 1000:9.1f} ms")
-    for label, ratio, goal in rows:
-        print(f"{label:<60} {ratio:8.3f}   goal {goal}")
+    print_report("Score-CAM: on a batch, tf-keras-vis scores the union of every image's top "
+                 "channels for every image; on 1 image both score the same channels (bounded by "
+                 "those forward passes)", t, rows)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import tensorflow as tf
 from tf_keras_vis.layercam import Layercam
 from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
-from timing import median_seconds
+from timing import median_seconds, print_report
 
 import cnn_explain_tf as cet
 
@@ -179,11 +179,8 @@ def main() -> None:
         ("RISE: one mask per call (compiled) / batched", t["rise_compiled"] / t["rise"],
          "(info)"),
     ]
-    print(f"medians of {args.repeats} runs; attributions on vgg_lite 64x64x3, 10 classes")
-    for name, seconds in t.items():
-        print(f"  {name:>20}: {seconds * 1000:9.1f} ms")
-    for label, ratio, goal in rows:
-        print(f"{label:<62} {ratio:8.3f}   goal {goal}")
+    print_report(f"medians of {args.repeats} runs; attributions on vgg_lite 64x64x3, 10 classes",
+                 t, rows, name_width=20, label_width=62)
 
 
 if __name__ == "__main__":

@@ -48,13 +48,8 @@ class _IndexTarget(Target):
         return f"{type(self).__name__}({self.index})"
 
     def check(self, output_shape):
-        if len(output_shape) != 2:
-            raise InputError(f"targets: {self!r} expects a (B, N) vector output, got output shape "
-                             f"{tuple(output_shape)}")
-        size = output_shape[-1]
-        if self.index is not None and size is not None and not 0 <= self.index < size:
-            raise InputError(f"targets: expected a {self.kind} in [0, {size}), got "
-                             f"{self.index} ({self!r})")
+        _check_rank(self, output_shape, "(B, N) vector")
+        _check_index(self, self.kind, self.index, output_shape[-1])
 
     def __call__(self, output):
         return self.pick(output)
@@ -133,13 +128,8 @@ class SegmentationRegion(Target):
         return f"SegmentationRegion({self.category})"
 
     def check(self, output_shape):
-        if len(output_shape) != 4:
-            raise InputError(f"targets: {self!r} expects a (B, H, W, classes) output, got output "
-                             f"shape {tuple(output_shape)}")
-        classes = output_shape[-1]
-        if classes is not None and not 0 <= self.category < classes:
-            raise InputError(f"targets: expected a segmentation category in [0, {classes}), got "
-                             f"{self.category}")
+        _check_rank(self, output_shape, "(B, H, W, classes)")
+        _check_index(self, "segmentation category", self.category, output_shape[-1])
         size = tuple(output_shape[1:3])
         if self.mask is not None and self.mask.shape != size:
             raise InputError(f"targets: expected a segmentation mask of the output size {size}, "
@@ -196,3 +186,16 @@ def check_target(target: Callable, output: tf.Tensor) -> None:
 def _shape(shape) -> str:
     dims = list(shape)
     return str(("B", *dims[1:])).replace("'", "") if dims else "()"
+
+
+def _check_rank(target: Target, output_shape: Sequence[int | None], expected: str) -> None:
+    """Raises InputError unless the output has the rank of `expected`, e.g. "(B, N) vector"."""
+    if len(output_shape) != expected.count(",") + 1:
+        raise InputError(f"targets: {target!r} expects a {expected} output, got output shape "
+                         f"{tuple(output_shape)}")
+
+
+def _check_index(target: Target, kind: str, index: int | None, size: int | None) -> None:
+    """Raises InputError if `index` is not in [0, size) (None and unknown sizes pass)."""
+    if index is not None and size is not None and not 0 <= index < size:
+        raise InputError(f"targets: expected a {kind} in [0, {size}), got {index} ({target!r})")
