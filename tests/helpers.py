@@ -70,3 +70,10 @@ def tiny_generator(size: int = 16, channels: int = 3, k: int = 3, seed: int = 0)
     """An untrained LSFT generator for (size, size, channels) images and k CGMAs."""
     keras.utils.set_random_seed(seed)
     return cet.models.build_lsft_generator((size, size, channels), k, TINY_GENERATOR)
+
+
+def pearson_per_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each pair of maps a[i], b[i] (flattened)."""
+    a = a.reshape(len(a), -1)
+    b = b.reshape(len(b), -1)
+    return np.array([np.corrcoef(x, y)[0, 1] for x, y in zip(a, b)])

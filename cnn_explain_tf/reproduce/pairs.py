@@ -7,7 +7,6 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
@@ -161,7 +160,7 @@ class _PairEvaluation:
 
     def __init__(self, run: Run, path: Path, kind: str, gans: Mapping):
         self.run, self.config, self.kind = run, run.config, kind
-        self.model = keras.models.load_model(path, compile=False)
+        self.model = artifacts.load_model(path, "classifier")
         self.meta = artifacts.read_json(path.with_suffix(".json"))
         self.pair = path.stem
         self.factories = {name: gans[name] if name in gans else explain.get(name)

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import images, same_resolution_classifier
+from helpers import pearson_per_map
 from tf_keras_vis.gradcam import Gradcam
 from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
 from tf_keras_vis.saliency import Saliency
@@ -12,23 +12,6 @@ from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
 
 import cnn_explain_tf as cet
-
-
-def pearson_per_map(a, b):
-    a = a.reshape(len(a), -1)
-    b = b.reshape(len(b), -1)
-    return np.array([np.corrcoef(x, y)[0, 1] for x, y in zip(a, b)])
-
-
-@pytest.fixture(scope="module")
-def linear_model():
-    return same_resolution_classifier(head=None)
-
-
-@pytest.fixture(scope="module")
-def batch(linear_model):
-    x = images(4, size=12)
-    return x, np.argmax(np.array(linear_model(x)), axis=1)
 
 
 @pytest.mark.parametrize("ours, theirs", [(cet.explain.GradCAM, Gradcam),
