@@ -21,7 +21,7 @@ LAYERS = (
     ("protocols",),
     ("report",),
     ("serving",),
-    ("reproduce",),
+    ("reproduce", "architecture_study", "fill_blanks_study"),
     ("demo", "cli"),
 )
 """The layering of the README's Layout section, lowest first: a module may import its own layer
