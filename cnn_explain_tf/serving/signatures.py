@@ -1,0 +1,139 @@
+"""Serving signatures: explainers' own graph steps behind in-graph input checks, traced once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import tensorflow as tf
+
+from cnn_explain_tf import graph
+from cnn_explain_tf.explain import Explainer
+from cnn_explain_tf.validation import InputError
+
+__all__ = ["SignatureBuilder", "has_probability_head"]
+
+IMAGES, IMAGES_BYTES, TARGETS = "images", "images_bytes", "targets"
+
+
+def has_probability_head(model: keras.Model, output: int | None = None) -> bool:
+    """True when the (selected) output comes out of a softmax or sigmoid."""
+    head = graph.output_layer(model, output)
+    if isinstance(head, keras.layers.Softmax):
+        return True
+    return getattr(head, "activation", None) in graph.SQUASHING
+
+
+class SignatureBuilder:
+    """Builds the serving functions of one classifier: a single dict argument each, traced.
+
+    Every function takes one dict (so `keras.layers.TFSMLayer` can call it with one argument,
+    and its SignatureDef inputs are the dict's keys) and returns a dict of named outputs:
+
+    - probabilities: {"images"} -> {"probabilities"}
+    - an explainer's signature: {"images", "targets"} -> {"maps", "targets", "probabilities"}
+
+    With `encoded=True`, "images" is replaced by "images_bytes": (B,) PNG/JPEG/BMP/GIF strings,
+    decoded to the model's channels, scaled to [0, 1] and resized (bilinear) in the graph.
+
+    The library's input checks are repeated inside the graph, so a server refuses what
+    `explainer(images)` refuses (an `InvalidArgumentError` naming the input): an image size
+    other than the model's, values outside [0, 1] (NaN included), a targets length other than
+    the batch size, a class index outside [-1, classes). -1 means the predicted class; the
+    `targets` output holds the resolved classes.
+
+    Args:
+        model: the classifier (one (B, H, W, C) input).
+        output: the output to serve for multi-output models.
+    """
+
+    def __init__(self, model: keras.Model, output: int | None = None):
+        self.model, self.output = model, output
+        self.input_shape = graph.input_shape(model)
+        graph.check_output_index(model, output)
+        output_shape = tuple(graph.select_output(model.outputs, output).shape)
+        if len(output_shape) != 2:
+            raise InputError(f"model: expected a (B, classes) classifier output to serve, got "
+                             f"output shape {output_shape}")
+        self.num_classes = int(output_shape[-1])
+        self.squashed = has_probability_head(model, output)
+
+    def probabilities(self, encoded: bool = False) -> tf.types.experimental.GenericFunction:
+        """The traced {"images"} -> {"probabilities"} function (the classifier's softmax/sigmoid
+        output; a softmax is applied to a linear head)."""
+
+        def serve(inputs):
+            return {"probabilities": self._probabilities(self._images(inputs, encoded))}
+
+        return self._traced(serve, encoded, with_targets=False)
+
+    def explanation(self, explainer: Explainer, encoded: bool = False
+                    ) -> tf.types.experimental.GenericFunction:
+        """The traced signature of `explainer`: its own `explain_batch` on the checked inputs.
+
+        Raises:
+            Exception: whatever tracing `explainer.explain_batch` raises (a step that is not
+                graph-compatible).
+        """
+
+        def serve(inputs):
+            images = self._images(inputs, encoded)
+            targets = self._targets(inputs[TARGETS], tf.shape(images)[0])
+            probabilities = self._probabilities(images)
+            predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+            return {"maps": explainer.explain_batch(images, targets),
+                    "targets": tf.where(targets < 0, predicted, targets),
+                    "probabilities": probabilities}
+
+        return self._traced(serve, encoded, with_targets=True)
+
+    def _traced(self, serve: Callable, encoded: bool, with_targets: bool):
+        """`serve` as a tf.function over its dict signature, traced now (with AutoGraph, so the
+        explainers' Python loops over tensors become graph loops)."""
+        if encoded:
+            spec = {IMAGES_BYTES: tf.TensorSpec((None,), tf.string, name=IMAGES_BYTES)}
+        else:
+            spec = {IMAGES: tf.TensorSpec((None, *self.input_shape), tf.float32, name=IMAGES)}
+        if with_targets:
+            spec[TARGETS] = tf.TensorSpec((None,), tf.int32, name=TARGETS)
+        function = tf.function(serve, input_signature=[spec])
+        function.get_concrete_function()
+        return function
+
+    def _probabilities(self, images: tf.Tensor) -> tf.Tensor:
+        outputs = graph.select_output(self.model(images, training=False), self.output)
+        outputs = tf.cast(outputs, tf.float32)
+        return outputs if self.squashed else tf.nn.softmax(outputs)
+
+    def _images(self, inputs: dict, encoded: bool) -> tf.Tensor:
+        if encoded:
+            return self._decoded(inputs[IMAGES_BYTES])
+        images = tf.ensure_shape(inputs[IMAGES], (None, *self.input_shape))
+        inside = tf.reduce_all((images >= 0.0) & (images <= 1.0))
+        tf.debugging.Assert(inside, [
+            "images: expected values in [0, 1] (NaN refused); scale 8-bit images by 1/255; "
+            "got range", tf.reduce_min(images), tf.reduce_max(images)])
+        return images
+
+    def _decoded(self, encoded: tf.Tensor) -> tf.Tensor:
+        """(B,) encoded images -> (B, H, W, C) float32 in [0, 1] at the model's size."""
+        height, width, channels = self.input_shape
+
+        def decode(contents):
+            image = tf.io.decode_image(contents, channels=channels, dtype=tf.float32,
+                                       expand_animations=False)
+            image = tf.image.resize(image, (height, width), method="bilinear")
+            return tf.clip_by_value(tf.ensure_shape(image, self.input_shape), 0.0, 1.0)
+
+        return tf.map_fn(decode, encoded, fn_output_signature=tf.TensorSpec(self.input_shape,
+                                                                           tf.float32))
+
+    def _targets(self, targets: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
+        tf.debugging.Assert(tf.equal(tf.shape(targets)[0], batch), [
+            "targets: expected one class index per image (-1: the predicted class), got",
+            tf.shape(targets)[0], "targets for", batch, "images"])
+        inside = tf.reduce_all((targets >= -1) & (targets < self.num_classes))
+        tf.debugging.Assert(inside, [
+            f"targets: expected class indices in [-1, {self.num_classes}) (-1: the predicted "
+            "class), got", targets], summarize=16)
+        return targets

@@ -1,0 +1,99 @@
+"""Shared fixtures of the serving tests: a tiny nested classifier, one export, a TF-only runner."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import TINY_GENERATOR, classifier
+
+import cnn_explain_tf as cet
+from cnn_explain_tf import serving
+
+# Methods of the default-suite export: a CAM, a score-based CAM, a custom-gradient rule set,
+# a loop over noise samples, LRP and the SFT-GAN with its in-graph CGMAs.
+METHODS = ("gradcam", "scorecam", "guided_backprop", "smoothgrad", "lrp_epsilon")
+
+TF_ONLY_RUNNER = """
+import json, sys
+import tensorflow as tf
+export, inputs, out = sys.argv[1:4]
+loaded = tf.saved_model.load(export)
+calls = json.load(open(inputs + "/calls.json"))
+for index, (signature, batch) in enumerate(calls):
+    read = lambda name, dtype: tf.io.parse_tensor(tf.io.read_file(f"{inputs}/{batch}_{name}"), dtype)
+    result = loaded.signatures[signature](images=read("images", tf.float32),
+                                          targets=read("targets", tf.int32))
+    for key, value in result.items():
+        tf.io.write_file(f"{out}/{index}_{key}", tf.io.serialize_tensor(value))
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "cnn_explain_tf")))
+"""
+
+
+@pytest.fixture(scope="module")
+def model():
+    """The 16x16x3 tiny classifier with its conv base nested as a sub-model."""
+    return classifier(nested=True)
+
+
+@pytest.fixture(scope="module")
+def generator():
+    """An untrained 3-CGMA LSFT generator (the tiny classifier has exactly 3 conv layers)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    network = cet.models.build_lsft_generator((16, 16, 3), 3, TINY_GENERATOR)
+    return cet.explain.TrainedGenerator(network, "lsft")
+
+
+@pytest.fixture(scope="module")
+def exported(model, generator, tmp_path_factory):
+    """`serving.export` of METHODS + lsft."""
+    base = tmp_path_factory.mktemp("export") / "tiny"
+    return serving.export(model, base, METHODS, generator=generator, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def exported_bytes(model, tmp_path_factory):
+    """`serving.export` of Grad-CAM with the images_bytes variant."""
+    base = tmp_path_factory.mktemp("export_bytes") / "tiny"
+    return serving.export(model, base, ["gradcam"], images_bytes=True, verbose=0)
+
+
+def run_tensorflow_only(export_dir: Path, calls, folder: Path) -> tuple[list[dict], list[str]]:
+    """Calls signatures of `export_dir` in a fresh `python -c` importing only TensorFlow.
+
+    Args:
+        calls: (signature, {"images": float32 array, "targets": int32 array}) pairs.
+
+    Returns:
+        one {output name: array} per call, and the keras / cnn_explain_tf modules the process
+        had loaded.
+    """
+    inputs, out = folder / "inputs", folder / "out"
+    inputs.mkdir(parents=True)
+    out.mkdir()
+    names = []
+    for index, (signature, arrays) in enumerate(calls):
+        for key, value in arrays.items():
+            tf.io.write_file(str(inputs / f"{index}_{key}"), tf.io.serialize_tensor(value))
+        names.append((signature, index))
+    (inputs / "calls.json").write_text(json.dumps(names))
+    done = subprocess.run([sys.executable, "-c", TF_ONLY_RUNNER, str(export_dir), str(inputs),
+                           str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = []
+    for index in range(len(calls)):
+        found = {p.name.split("_", 1)[1]: p for p in out.glob(f"{index}_*")}
+        dtypes = {"maps": tf.float32, "probabilities": tf.float32, "targets": tf.int32}
+        results.append({key: tf.io.parse_tensor(tf.io.read_file(str(path)), dtypes[key]).numpy()
+                        for key, path in found.items()})
+    return results, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def library_targets(targets: np.ndarray):
+    """The library's form of signature targets: None for all -1, else the ints."""
+    return None if np.all(targets < 0) else targets
