@@ -23,10 +23,11 @@ import tensorflow as tf
 export, inputs, out = sys.argv[1:4]
 loaded = tf.saved_model.load(export)
 calls = json.load(open(inputs + "/calls.json"))
+def read(batch, name, dtype):
+    return tf.io.parse_tensor(tf.io.read_file(f"{inputs}/{batch}_{name}"), dtype)
 for index, (signature, batch) in enumerate(calls):
-    read = lambda name, dtype: tf.io.parse_tensor(tf.io.read_file(f"{inputs}/{batch}_{name}"), dtype)
-    result = loaded.signatures[signature](images=read("images", tf.float32),
-                                          targets=read("targets", tf.int32))
+    result = loaded.signatures[signature](images=read(batch, "images", tf.float32),
+                                          targets=read(batch, "targets", tf.int32))
     for key, value in result.items():
         tf.io.write_file(f"{out}/{index}_{key}", tf.io.serialize_tensor(value))
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "cnn_explain_tf")))
