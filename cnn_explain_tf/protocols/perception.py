@@ -33,8 +33,12 @@ from cnn_explain_tf.models.pv_decoder import ClassifierEncoder, ssim_per_channel
 from cnn_explain_tf.probes.perception import PerceptionVisualization
 from cnn_explain_tf.validation import check_images
 
-__all__ = ["compare_decoders", "evaluate", "invariance_figure", "load_decoder_run",
-           "reconstruction_figure"]
+__all__ = ["DECODER_METRICS", "compare_decoders", "evaluate", "invariance_figure",
+           "load_decoder_run", "reconstruction_figure"]
+
+DECODER_METRICS = ("classifier_test_accuracy", "test_ssim", "random_encoder_test_ssim")
+"""decoder.json metrics an evaluation reports: is the classifier trained, and how much better its
+latents invert than an untrained copy's."""
 
 
 def reconstruction_figure(model: keras.Model, decoder: keras.Model, images, labels,
@@ -154,8 +158,10 @@ def evaluate(run: str | os.PathLike, out_dir: str | os.PathLike,
         count: test images of the run's dataset used (Fig. 7: the first 64 of them).
 
     Returns:
-        {"run", "layer", "images", "versions", "fig2" (see `reconstruction_figure`), and with a
-        second run "fig7_ssim" (see `compare_decoders`)}.
+        {"run", "layer", "images", "versions", "decoder" (the classifier's test accuracy and the
+        decoder's test SSIM beside a random encoder's, from decoder.json; None where the run
+        predates them), "fig2" (see `reconstruction_figure`), and with a second run "fig7_ssim"
+        (see `compare_decoders`)}.
     """
     out_dir = Path(out_dir)
     meta, decoder = load_decoder_run(run)
@@ -164,7 +170,8 @@ def evaluate(run: str | os.PathLike, out_dir: str | os.PathLike,
     images, labels = data.load_arrays(config["dataset"], "test", config["image_size"])
     images, labels = images[:count], labels[:count]
     report = {"run": str(run), "layer": meta["layer"], "images": len(images),
-              "versions": artifacts.library_versions()}
+              "versions": artifacts.library_versions(),
+              "decoder": {key: meta.get("metrics", {}).get(key) for key in DECODER_METRICS}}
     report["fig2"] = reconstruction_figure(model, decoder, images, labels,
                                            out_dir / "fig2_reconstructions.png",
                                            layer=meta["layer"])

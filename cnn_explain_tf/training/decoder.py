@@ -20,15 +20,10 @@ from cnn_explain_tf.models.pv_decoder import (
     build_pv_decoder,
     perception_loss,
 )
-from cnn_explain_tf.training import precision
-from cnn_explain_tf.training.options import (
-    RunOptions,
-    add_run_options,
-    run_options,
-    with_overrides,
-)
+from cnn_explain_tf.training import classifiers, precision
+from cnn_explain_tf.training.options import RunOptions, add_run_options, run_options, with_overrides
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
-from cnn_explain_tf.validation import InputError, check_config
+from cnn_explain_tf.validation import InputError, check_config, check_positive_int
 
 __all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "DecoderTrainer", "add_arguments",
            "main", "train_decoder"]
@@ -54,6 +49,12 @@ class DecoderConfig:
         convs_per_block: 3x3 LeakyReLU convolutions per decoder block.
         max_examples: cap on the train images; None takes all.
         max_test_examples: cap on the test images the reported metrics use; None takes all.
+        classifier_epochs: epochs the zoo classifier is trained on `dataset` (the quick
+            classifier recipe: Adam, cosine decay) before it is inverted, so the decoder shows
+            what a classifier that has learnt something sees; 0 inverts it untrained. Unused
+            with a `classifier` file.
+        random_encoder: also train a decoder, with the same recipe, on an untrained copy of the
+            classifier (fresh initial weights) and report its test SSIM beside the trained one's.
     """
 
     dataset: str = "digits"
@@ -69,8 +70,11 @@ class DecoderConfig:
     convs_per_block: int = 1
     max_examples: int | None = 2048
     max_test_examples: int | None = 256
+    classifier_epochs: int = 2
+    random_encoder: bool = True
 
     def __post_init__(self):
+        check_positive_int("classifier_epochs", self.classifier_epochs, minimum=0)
         check_config(self, positive=("epochs", "batch_size", "width", "convs_per_block"),
                      optional_positive=("max_examples", "max_test_examples"),
                      choices={"arch": zoo.list_archs()})
@@ -161,16 +165,19 @@ def train_decoder(out_dir: str | Path, config: DecoderConfig,
                   classifier: str | Path | None = None) -> DecoderResult:
     """Trains a PV decoder for a classifier truncated at `config.layer` and saves it.
 
-    Writes `out_dir/decoder.keras` and `out_dir/decoder.json` (config and its hash, classifier,
-    layer, latent and image shapes, test SSIM/MSE/DSIM/loss, history, seconds, versions) and, when
-    the encoder is built from the zoo, `out_dir/classifier.keras`, all atomically. After each epoch
-    the trainer state is backed up in `out_dir/.backup-<hash>`; with `options.resume`, an
-    interrupted run continues from there, and a finished run with the same config is skipped.
+    Without a `classifier` file the zoo architecture is first trained on the dataset (see
+    `DecoderConfig.classifier_epochs`). Writes `out_dir/decoder.keras` and `decoder.json` (config
+    and its hash, classifier, layer, latent and image shapes, metrics: test SSIM/MSE/DSIM/loss,
+    the classifier's test accuracy and, with `config.random_encoder`, the `random_encoder_test_*`
+    metrics of a decoder of an untrained copy beside them; history, seconds, versions) and,
+    for a zoo encoder, `classifier.keras`, all atomically. Each epoch backs the trainer state up
+    in `out_dir/.backup-<hash>*`; with `options.resume` an interrupted run continues from there
+    (a decoder whose fit had ended is fitted again) and a finished one is skipped.
 
     Args:
         out_dir: output directory (created if needed).
-        config: the recipe, e.g. `PRESETS["quick"]` (ResNet50 at 64x64 on the embedded digits,
-            about 10 minutes on 2 CPU cores) or `PRESETS["paper"]` (224x224, 20 epochs).
+        config: the recipe, e.g. `PRESETS["quick"]` (ResNet50 at 64x64 on the embedded digits)
+            or `PRESETS["paper"]` (224x224, 20 epochs).
         options: precision (the decoder is built under the mixed policy), tf.distribute
             strategy, resume, seed (zoo encoder, decoder init, shuffling) and verbosity (Keras
             progress bars); None for `RunOptions()`.
@@ -195,19 +202,23 @@ def train_decoder(out_dir: str | Path, config: DecoderConfig,
     if saved:
         return DecoderResult("skipped", saved["metrics"], time.perf_counter() - start,
                              out_dir / "decoder.keras")
-    backup = out_dir / f".backup-{digest}"
+    backups = out_dir / f".backup-{digest}", out_dir / f".backup-{digest}-random-encoder"
     if not options.resume:
-        shutil.rmtree(backup, ignore_errors=True)
+        for folder in backups:
+            shutil.rmtree(folder, ignore_errors=True)
     keras.utils.set_random_seed(options.seed)
     with distribution.scope():
-        model = _classifier(classifier, config, image_shape)  # in float32, as saved
+        model, accuracy = _classifier(classifier, config, image_shape, options)  # float32
+        untrained = keras.models.clone_model(model) if config.random_encoder else None
         with precision.mixed_precision(options.mixed_precision):
-            trainer, history = _fit(model, config, backup, options.seed, options.verbose)
-    metrics = trainer.evaluate(_images(config, "test", options.seed), verbose=0, return_dict=True)
+            trainer, history = _fit(model, config, backups[0], options.seed, options.verbose)
+            baseline = _baseline_metrics(untrained, config, backups[1], options)
+    metrics = trainer.evaluate(_split(config, "test", options.seed), verbose=0, return_dict=True)
     meta = {**run, "config_hash": digest, **_outcome(trainer, metrics, history, distribution),
             "layer": config.layer, "image_shape": list(image_shape),
             "seconds": time.perf_counter() - start,
             "versions": artifacts.library_versions()}
+    meta["metrics"].update(classifier_test_accuracy=accuracy, **baseline)
     if is_chief(distribution):
         _save(out_dir, trainer.decoder, model if classifier is None else None, meta)
     return DecoderResult("trained", meta["metrics"], meta["seconds"], out_dir / "decoder.keras")
@@ -228,23 +239,52 @@ def _image_shape(config: DecoderConfig) -> tuple[int, int, int]:
     return (*config.image_size, channels) if config.image_size else (height, width, channels)
 
 
-def _classifier(path, config: DecoderConfig, image_shape) -> keras.Model:
+def _classifier(path, config: DecoderConfig, image_shape,
+                options: RunOptions) -> tuple[keras.Model, float]:
+    """The classifier to invert and its test accuracy on `config.dataset`: the `path` file, or
+    the zoo architecture trained for `config.classifier_epochs` epochs first."""
+    train, test = (_split(config, split, options.seed, labels=True) for split in ("train", "test"))
     if path is not None:
-        return artifacts.load_model(path, "classifier")
+        return _with_accuracy(artifacts.load_model(path, "classifier"), test)
     num_classes = data.info(config.dataset).num_classes
-    return zoo.build(config.arch, image_shape, num_classes, weights=config.weights)
+    model = zoo.build(config.arch, image_shape, num_classes, weights=config.weights)
+    if config.classifier_epochs == 0:
+        return _with_accuracy(model, test)
+    recipe = dataclasses.replace(classifiers.PRESETS["quick"], epochs=config.classifier_epochs)
+    optimizer = classifiers.make_optimizer(config.arch, recipe, int(train.cardinality()))
+    scores = classifiers.fit_classifier(model, train, test, optimizer, config.classifier_epochs,
+                            verbose=options.verbose, description=f"classifier {config.arch}")
+    return model, scores["test_accuracy"]
 
 
-def _images(config: DecoderConfig, split: str, seed: int) -> tf.data.Dataset:
-    """Batched images only (labels dropped), capped; the train split is reshuffled every epoch."""
+def _with_accuracy(model: keras.Model, test: tf.data.Dataset) -> tuple[keras.Model, float]:
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, float(model.evaluate(test, verbose=0, return_dict=True)["accuracy"])
+
+
+def _split(config: DecoderConfig, split: str, seed: int, labels: bool = False) -> tf.data.Dataset:
+    """Batched images (or (image, label) pairs), capped; the train split reshuffled per epoch."""
     dataset = data.load(config.dataset, split=split, image_size=config.image_size, seed=seed,
-                        shuffle=False).map(lambda image, label: image)
+                        shuffle=False)
+    if not labels:
+        dataset = dataset.map(lambda image, label: image)
     cap = config.max_examples if split == "train" else config.max_test_examples
     if cap:
         dataset = dataset.take(cap)
     if split == "train":
         dataset = dataset.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _baseline_metrics(untrained: keras.Model | None, config: DecoderConfig, backup: Path,
+                      options: RunOptions) -> dict:
+    """Test metrics (`random_encoder_test_*`) of a decoder trained with the same recipe on an
+    untrained copy of the classifier; {} when there is none."""
+    if untrained is None:
+        return {}
+    trainer, _ = _fit(untrained, config, backup, options.seed, options.verbose)
+    metrics = trainer.evaluate(_split(config, "test", options.seed), verbose=0, return_dict=True)
+    return {f"random_encoder_test_{name}": float(value) for name, value in metrics.items()}
 
 
 def _fit(model: keras.Model, config: DecoderConfig, backup: Path, seed: int, verbose: int):
@@ -256,7 +296,7 @@ def _fit(model: keras.Model, config: DecoderConfig, backup: Path, seed: int, ver
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     trainer(tf.zeros((1, *encoder.image_shape)))  # built, as BackupAndRestore requires
     backup_callback = keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)
-    history = trainer.fit(_images(config, "train", seed), epochs=config.epochs,
+    history = trainer.fit(_split(config, "train", seed), epochs=config.epochs,
                           callbacks=[backup_callback], verbose=1 if verbose else 0,
                           shuffle=False)  # the input pipeline shuffles
     return trainer, history.history

@@ -49,10 +49,13 @@ def test_evaluate_reads_a_train_decoder_folder(nested, tmp_path):
     model.save(run / "classifier.keras")
     decoder.save(run / "decoder.keras")
     meta = {"config": {"dataset": "digits", "image_size": [16, 16]}, "layer": "conv3",
-            "classifier": str(run / "classifier.keras")}
+            "classifier": str(run / "classifier.keras"),
+            "metrics": {"classifier_test_accuracy": 0.9, "test_ssim": 0.6}}
     (run / "decoder.json").write_text(json.dumps(meta))
     report = perception.evaluate(run, tmp_path / "out", second_run=run, count=4)
-    assert list(report) == ["run", "layer", "images", "versions", "fig2", "fig7_ssim"]
+    assert list(report) == ["run", "layer", "images", "versions", "decoder", "fig2", "fig7_ssim"]
+    assert report["decoder"] == {"classifier_test_accuracy": 0.9, "test_ssim": 0.6,
+                                 "random_encoder_test_ssim": None}
     assert report["images"] == 4 and report["layer"] == "conv3"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "fig2_reconstructions.png", "fig7_invariance.png"]

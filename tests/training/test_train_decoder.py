@@ -20,7 +20,7 @@ QUIET, RESUME = RunOptions(verbose=0), RunOptions(resume=True, verbose=0)
 
 TINY = decoder.DecoderConfig(dataset="digits", arch="resnet_lite", layer="conv4_block1_out",
                              image_size=(16, 16), epochs=1, batch_size=16, width=16,
-                             max_examples=32, max_test_examples=16)
+                             max_examples=32, max_test_examples=16, classifier_epochs=1)
 
 
 def trainer_for(model, layer="conv3"):
@@ -68,6 +68,20 @@ def test_job_writes_decoder_classifier_and_json_then_resume_skips(tmp_path):
     assert pv.shape == (2, 16, 16, 1)
     again = decoder.train_decoder(tmp_path, TINY, RESUME)
     assert again.status == "skipped" and again.metrics == meta["metrics"]
+    images, labels = cet.data.load_arrays("digits", "test", (16, 16))
+    predicted = np.argmax(classifier.predict(images[:16], verbose=0), axis=-1)
+    assert meta["metrics"]["classifier_test_accuracy"] == pytest.approx(
+        np.mean(predicted == labels[:16]))
+    assert 0 <= meta["metrics"]["random_encoder_test_ssim"] <= 1
+    assert {"random_encoder_test_loss", "random_encoder_test_mse"} <= set(meta["metrics"])
+
+
+def test_the_zoo_classifier_is_trained_before_it_is_inverted(tmp_path):
+    config = dataclasses.replace(TINY, random_encoder=False, max_examples=256, max_test_examples=64,
+                                 classifier_epochs=3)
+    result = decoder.train_decoder(tmp_path, config, QUIET)
+    assert "random_encoder_test_ssim" not in result.metrics
+    assert result.metrics["classifier_test_accuracy"] > 0.3  # 10 classes: chance is 0.1
 
 
 def test_cli_runs_the_job_and_reports_bad_config(capsys):
@@ -82,6 +96,7 @@ def test_cli_runs_the_job_and_reports_bad_config(capsys):
     ("learning_rate", 0.0, "learning_rate: expected a positive float, got 0.0"),
     ("batch_size", 0, "batch_size: expected an int >= 1, got 0"),
     ("max_test_examples", 0, "max_test_examples: expected an int >= 1, got 0"),
+    ("classifier_epochs", -1, "classifier_epochs: expected an int >= 0, got -1"),
 ])
 def test_bad_config_values_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
