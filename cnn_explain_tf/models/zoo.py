@@ -8,6 +8,11 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers, ops
 
+from cnn_explain_tf.models import families
+from cnn_explain_tf.models.blocks import batch_norm, conv_bn_relu
+from cnn_explain_tf.models.classic import alexnet, squeezenet
+from cnn_explain_tf.validation import InputError
+
 __all__ = ["MIN_INPUT_SIZE", "ImageNetPreprocessing", "build", "check_input_shape", "list_archs"]
 
 MIN_INPUT_SIZE = 8
@@ -25,6 +30,8 @@ class _Arch:
     build_base: Callable[..., keras.Model]
     min_size: int
     preprocessing: str | None  # ImageNet input scaling of the pretrained weights; None: no weights
+    kind: str = "application"  # "application", "classic" (our builders, weights=PATH) or "lite"
+    own_head: bool = False  # the base ends in the logits (its paper's head), not a 4-D map
 
 
 @keras.saving.register_keras_serializable(package="cnn_explain_tf")
@@ -54,18 +61,6 @@ class ImageNetPreprocessing(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
-def _batch_norm(name: str) -> layers.BatchNormalization:
-    """Batch norm whose moving statistics settle within the few hundred steps of a quick run."""
-    return layers.BatchNormalization(momentum=0.9, name=name)
-
-
-def _conv_bn_relu(x, filters: int, kernel_size: int, name: str, strides: int = 1):
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False,
-                      name=f"{name}_conv")(x)
-    x = _batch_norm(name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
-
-
 def _vgg_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
     """Plain VGG-style stack: 4 blocks of two 3x3 convolutions (16-128 filters), max-pooled."""
     inputs = keras.Input(input_shape)
@@ -74,56 +69,34 @@ def _vgg_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
         if block > 1:
             x = layers.MaxPooling2D(name=f"block{block - 1}_pool")(x)
         for index in (1, 2):
-            x = _conv_bn_relu(x, filters, 3, name=f"block{block}_{index}")
+            x = conv_bn_relu(x, filters, 3, name=f"block{block}_{index}")
     return keras.Model(inputs, x, name="vgg_lite")
-
-
-def _bottleneck(x, filters: int, strides: int, name: str):
-    """ResNet v1 bottleneck: 1x1 reduce, 3x3, 1x1 expand (4x), projection shortcut, add, ReLU."""
-    shortcut = layers.Conv2D(4 * filters, 1, strides=strides, use_bias=False,
-                             name=f"{name}_0_conv")(x)
-    shortcut = _batch_norm(name=f"{name}_0_bn")(shortcut)
-    x = _conv_bn_relu(x, filters, 1, name=f"{name}_1", strides=strides)
-    x = _conv_bn_relu(x, filters, 3, name=f"{name}_2")
-    x = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = _batch_norm(name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    return layers.ReLU(name=f"{name}_out")(x)
-
-
-def _resnet_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
-    """Residual bottleneck net: 3x3 stem, then 3 stages of one bottleneck block (13 convs)."""
-    inputs = keras.Input(input_shape)
-    x = _conv_bn_relu(inputs, 16, 3, name="stem")
-    for stage, (filters, strides) in enumerate(((16, 2), (32, 2), (64, 2)), start=2):
-        x = _bottleneck(x, filters, strides, name=f"conv{stage}_block1")
-    return keras.Model(inputs, x, name="resnet_lite")
 
 
 def _mobilenet_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
     """Depthwise-separable net (MobileNet v1 style): 3x3 stem, 8 depthwise + pointwise blocks."""
     inputs = keras.Input(input_shape)
-    x = _conv_bn_relu(inputs, 16, 3, name="stem")
+    x = conv_bn_relu(inputs, 16, 3, name="stem")
     blocks = ((32, 2), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1), (128, 1), (128, 1))
     for block, (filters, strides) in enumerate(blocks, start=1):
         x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                                    name=f"block{block}_dw_conv")(x)
-        x = _batch_norm(name=f"block{block}_dw_bn")(x)
+        x = batch_norm(name=f"block{block}_dw_bn")(x)
         x = layers.ReLU(name=f"block{block}_dw_relu")(x)
-        x = _conv_bn_relu(x, filters, 1, name=f"block{block}_pw")
+        x = conv_bn_relu(x, filters, 1, name=f"block{block}_pw")
     return keras.Model(inputs, x, name="mobilenet_lite")
 
 
 def _inception_module(x, filters: int, name: str):
     """Inception v1 style module: 1x1, 1x1->3x3, 1x1->3x3->3x3 and pool->1x1 branches, joined."""
     branches = [
-        _conv_bn_relu(x, filters, 1, name=f"{name}_1x1"),
-        _conv_bn_relu(_conv_bn_relu(x, filters // 2, 1, name=f"{name}_3x3_reduce"), filters, 3,
+        conv_bn_relu(x, filters, 1, name=f"{name}_1x1"),
+        conv_bn_relu(conv_bn_relu(x, filters // 2, 1, name=f"{name}_3x3_reduce"), filters, 3,
                       name=f"{name}_3x3"),
-        _conv_bn_relu(_conv_bn_relu(_conv_bn_relu(x, filters // 2, 1, name=f"{name}_5x5_reduce"),
+        conv_bn_relu(conv_bn_relu(conv_bn_relu(x, filters // 2, 1, name=f"{name}_5x5_reduce"),
                                     filters // 2, 3, name=f"{name}_5x5a"),
                       filters // 2, 3, name=f"{name}_5x5b"),
-        _conv_bn_relu(layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x),
+        conv_bn_relu(layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x),
                       filters // 2, 1, name=f"{name}_pool_proj"),
     ]
     return layers.Concatenate(name=f"{name}_concat")(branches)
@@ -133,7 +106,7 @@ def _inception_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
     """Inception-style net (an architecture family the quick GANs never see): 3x3 stem, then
     three max-pooled inception modules of four parallel branches (19 convs)."""
     inputs = keras.Input(input_shape)
-    x = _conv_bn_relu(inputs, 16, 3, name="stem")
+    x = conv_bn_relu(inputs, 16, 3, name="stem")
     for module, filters in enumerate((16, 32, 64), start=1):
         x = layers.MaxPooling2D(name=f"mixed{module}_downsample")(x)
         x = _inception_module(x, filters, name=f"mixed{module}")
@@ -141,30 +114,82 @@ def _inception_lite(input_shape: tuple[int, int, int], **_) -> keras.Model:
 
 
 def _application(constructor: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-    def build_base(input_shape: tuple[int, int, int], weights: str | None) -> keras.Model:
+    def build_base(input_shape: tuple[int, int, int], weights: str | None, **_) -> keras.Model:
         return constructor(include_top=False, weights=weights, input_shape=input_shape)
 
     return build_base
 
 
+def _classic(constructor: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+    def build_base(input_shape: tuple[int, int, int], num_classes: int,
+                   weights: str | None) -> keras.Model:
+        model = constructor(input_shape, num_classes)
+        if weights is not None:
+            _load_weights(model, weights)
+        return model
+
+    return build_base
+
+
+def _load_weights(model: keras.Model, path: str) -> None:
+    """Loads a Keras weights file into one of our builders; InputError when it does not fit."""
+    try:
+        model.load_weights(path)
+    except (ValueError, OSError, KeyError) as error:
+        raise InputError(f"weights: expected a Keras weights file (.weights.h5) that fits "
+                         f"{model.name!r} ({model.count_params():,} parameters), got {path!r} "
+                         f"({str(error).splitlines()[0][:200]})") from error
+
+
+def _lite(build_base, own_head: bool = False) -> _Arch:
+    if own_head:
+        return _Arch(lambda input_shape, num_classes, **_: build_base(input_shape, num_classes),
+                     MIN_INPUT_SIZE, None, "lite", own_head=True)
+    return _Arch(build_base, MIN_INPUT_SIZE, None, "lite")
+
+
+def _squeezenet(version: str) -> Callable[..., keras.Model]:
+    return _classic(lambda shape, classes: squeezenet(shape, classes, version))
+
+
+_APPLICATIONS = {"vgg16": ("VGG16", 32, "caffe"), "resnet50": ("ResNet50", 32, "caffe"),
+                 "mobilenet": ("MobileNet", 32, "tf"), "inceptionv3": ("InceptionV3", 75, "tf"),
+                 "xception": ("Xception", 71, "tf"), "vgg19": ("VGG19", 32, "caffe"),
+                 "densenet121": ("DenseNet121", 32, "torch"),
+                 "resnet101": ("ResNet101", 32, "caffe"), "resnet152": ("ResNet152", 32, "caffe"),
+                 "densenet169": ("DenseNet169", 32, "torch"),
+                 "densenet201": ("DenseNet201", 32, "torch")}
 _ARCHS: dict[str, _Arch] = {
-    "vgg16": _Arch(_application(keras.applications.VGG16), 32, "caffe"),
-    "resnet50": _Arch(_application(keras.applications.ResNet50), 32, "caffe"),
-    "mobilenet": _Arch(_application(keras.applications.MobileNet), 32, "tf"),
-    "inceptionv3": _Arch(_application(keras.applications.InceptionV3), 75, "tf"),
-    "xception": _Arch(_application(keras.applications.Xception), 71, "tf"),
-    "vgg19": _Arch(_application(keras.applications.VGG19), 32, "caffe"),
-    "densenet121": _Arch(_application(keras.applications.DenseNet121), 32, "torch"),
-    "vgg_lite": _Arch(_vgg_lite, MIN_INPUT_SIZE, None),
-    "resnet_lite": _Arch(_resnet_lite, MIN_INPUT_SIZE, None),
-    "mobilenet_lite": _Arch(_mobilenet_lite, MIN_INPUT_SIZE, None),
-    "inception_lite": _Arch(_inception_lite, MIN_INPUT_SIZE, None),
+    **{arch: _Arch(_application(getattr(keras.applications, constructor)), size, mode)
+       for arch, (constructor, size, mode) in _APPLICATIONS.items()},
+    "alexnet": _Arch(_classic(alexnet), 63, "torch", "classic", own_head=True),
+    "squeezenet1_0": _Arch(_squeezenet("1_0"), 35, "torch", "classic", own_head=True),
+    "squeezenet1_1": _Arch(_squeezenet("1_1"), 31, "torch", "classic", own_head=True),
+    "alexnet_lite": _lite(families.alexnet_lite, own_head=True),
+    **{f"vgg{d}_lite": _lite(families.vgg_base(blocks, f"vgg{d}_lite"))
+       for d, blocks in ((13, (2, 2, 2, 2)), (16, (2, 2, 3, 3)), (19, (2, 2, 4, 4)))},
+    **{f"resnet{d}_lite": _lite(families.resnet_base(blocks, f"resnet{d}_lite"))
+       for d, blocks in ((50, (1, 2, 1)), (101, (2, 2, 2)), (152, (2, 3, 3)))},
+    **{f"densenet{d}_lite": _lite(families.densenet_base(blocks, f"densenet{d}_lite"))
+       for d, blocks in ((121, (2, 2, 2)), (169, (2, 3, 4)), (201, (3, 4, 6)))},
+    **{f"squeezenet{v}_lite": _lite(families.squeezenet_lite(v), own_head=True)
+       for v in ("1_0", "1_1")},
+    "vgg_lite": _lite(_vgg_lite),
+    "resnet_lite": _lite(families.resnet_base((1, 1, 1), "resnet_lite")),
+    "mobilenet_lite": _lite(_mobilenet_lite),
+    "inception_lite": _lite(_inception_lite),
 }
+"""Every architecture `build` accepts: keras.applications bases, our classic builders (AlexNet,
+SqueezeNet: whole networks with their papers' heads, weights from a file) and the lite nets."""
+KINDS = ("application", "classic", "lite")
 
 
-def list_archs() -> list[str]:
-    """Names accepted by `build`: the keras.applications families, then the CPU-sized lite nets."""
-    return list(_ARCHS)
+def list_archs(kind: str | None = None) -> list[str]:
+    """Names accepted by `build`: the keras.applications families, our classic builders, then the
+    CPU-sized lite nets; `kind` ("application", "classic" or "lite") keeps one group."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind: expected one of {list(KINDS)} or None, got {kind!r}")
+    return [arch for arch, spec in _ARCHS.items() if kind in (None, spec.kind)]
 
 
 def build(arch: str, input_shape: Sequence[int], num_classes: int,
@@ -172,7 +197,9 @@ def build(arch: str, input_shape: Sequence[int], num_classes: int,
     """Builds a classifier: [0, 1] images in, class probabilities (softmax) out.
 
     The model is `input -> [grayscale to RGB] -> [upsampling] -> [ImageNet preprocessing] -> base
-    -> global average pooling -> Dense softmax`. The convolutional base is a nested `keras.Model`
+    -> global average pooling -> Dense softmax`; AlexNet and SqueezeNet (classic and lite) keep
+    their papers' heads inside the base (fc6-fc8; conv10 and average pooling), followed only by
+    the softmax. The convolutional base is a nested `keras.Model`
     (named after the architecture), as when users wrap a `keras.applications` model. Inputs smaller
     than the base's minimum (75 for InceptionV3, 71 for Xception, 32 for the other applications)
     are upsampled by a `Resizing` layer inside the model. With `weights`, grayscale inputs are tiled
@@ -185,7 +212,9 @@ def build(arch: str, input_shape: Sequence[int], num_classes: int,
         input_shape: (H, W, C) of the [0, 1] images, H and W >= `MIN_INPUT_SIZE`.
         num_classes: number of classes, >= 2.
         weights: None (random init) or a `keras.applications` weights spec such as "imagenet"
-            (needs network on first use); not available for the lite nets.
+            (needs network on first use) or a weights file; the classic builders take a Keras
+            `.weights.h5` file of the whole network (e.g. converted from torchvision, whose
+            ImageNet mean/std scaling the model then applies); not available for the lite nets.
 
     Returns:
         An uncompiled `keras.Model` named "<arch>_classifier".
@@ -207,10 +236,14 @@ def build(arch: str, input_shape: Sequence[int], num_classes: int,
         x = layers.Resizing(*size, name="upsample")(x)
     if weights is not None:
         x = ImageNetPreprocessing(spec.preprocessing, name="imagenet_preprocessing")(x)
-    base = spec.build_base(input_shape=(*size, x.shape[-1]), weights=weights)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(base(x))
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
-                           name="predictions")(x)
+    base = spec.build_base(input_shape=(*size, x.shape[-1]), weights=weights,
+                           num_classes=num_classes)
+    if spec.own_head:
+        outputs = layers.Activation("softmax", dtype="float32", name="predictions")(base(x))
+    else:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(base(x))
+        outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
+                               name="predictions")(x)
     return keras.Model(inputs, outputs, name=f"{arch}_classifier")
 
 
@@ -230,6 +263,9 @@ def check_input_shape(arch: str, input_shape: Sequence[int],
     if weights is not None and _ARCHS[arch].preprocessing is None:
         raise ValueError(f"weights: {arch!r} has no pretrained weights; expected None, "
                          f"got {weights!r}")
+    if weights == "imagenet" and _ARCHS[arch].kind == "classic":
+        raise ValueError(f"weights: Keras has no ImageNet weights for {arch!r}; expected None or "
+                         f"the path of a .weights.h5 file of the whole network, got 'imagenet'")
     shape = tuple(input_shape)
     if len(shape) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
         raise ValueError("input_shape: expected (height, width, channels) ints, "

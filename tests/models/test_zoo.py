@@ -16,7 +16,11 @@ def _base(model: keras.Model) -> keras.Model:
 
 
 def test_list_archs_names_paper_unseen_and_lite_families():
-    assert zoo.list_archs() == APPLICATIONS + LITE
+    assert zoo.list_archs("application") == APPLICATIONS + ["resnet101", "resnet152",
+                                                            "densenet169", "densenet201"]
+    assert zoo.list_archs("classic") == ["alexnet", "squeezenet1_0", "squeezenet1_1"]
+    assert zoo.list_archs("lite")[-4:] == LITE
+    assert zoo.list_archs() == sum((zoo.list_archs(kind) for kind in zoo.KINDS), [])
 
 
 @pytest.mark.parametrize("arch", APPLICATIONS + LITE)

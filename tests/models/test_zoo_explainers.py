@@ -9,7 +9,7 @@ import cnn_explain_tf as cet
 from cnn_explain_tf.models import zoo
 
 LITE = ["vgg_lite", "resnet_lite", "mobilenet_lite"]
-APPLICATIONS = [arch for arch in zoo.list_archs() if arch not in LITE]
+APPLICATIONS = zoo.list_archs("application")
 OPTIONS = {"smoothgrad": {"num_samples": 2}, "scorecam": {"max_channels": 4}}
 
 
