@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import TINY_GENERATOR, classifier
+from helpers import TINY_GENERATOR, classifier, images
 
 import cnn_explain_tf as cet
 from cnn_explain_tf import serving
 
-# Methods of the default-suite export: a CAM, a score-based CAM, a custom-gradient rule set,
-# a loop over noise samples, LRP and the SFT-GAN with its in-graph CGMAs.
-METHODS = ("gradcam", "scorecam", "guided_backprop", "smoothgrad", "lrp_epsilon")
+# Methods of the default-suite export: a CAM, a custom-gradient rule set and a loop over noise
+# samples (+ lsft: the SFT-GAN with its in-graph CGMAs); the e2e tests export every method.
+METHODS = ("gradcam", "guided_backprop", "smoothgrad")
 
 TF_ONLY_RUNNER = """
 import json, sys
@@ -95,6 +95,27 @@ def run_tensorflow_only(export_dir: Path, calls, folder: Path) -> tuple[list[dic
     return results, json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def library_targets(targets: np.ndarray):
-    """The library's form of signature targets: None for all -1, else the ints."""
-    return None if np.all(targets < 0) else targets
+def batches():
+    """(images, targets) at batch 1, 3 and 7: predicted classes for 1 and 7, given ones for 3."""
+    for size in (1, 3, 7):
+        targets = np.full(size, -1, np.int32) if size != 3 else np.array([2, 0, 3], np.int32)
+        yield images(size, seed=size), targets
+
+
+def assert_signatures_equal_the_library(exported, methods, model, generator, folder: Path):
+    """Each method's signature, reloaded without the library, gives the library's maps
+    (max abs difference <= 1e-5), the model's probabilities and the resolved targets."""
+    cases = [(m, x, t) for m in methods for x, t in batches()]
+    calls = [(m, {"images": x, "targets": t}) for m, x, t in cases]
+    results, loaded_modules = run_tensorflow_only(exported.path, calls, folder)
+    assert loaded_modules == []  # cnn_explain_tf was never imported
+    for (method, x, t), result in zip(cases, results):
+        explainer = generator(model) if method == "lsft" else cet.explain.get(method)(model)
+        expected = explainer(x, None if np.all(t < 0) else t)
+        assert result["maps"].shape == (len(x), 16, 16)
+        np.testing.assert_allclose(result["maps"], expected, rtol=0, atol=1e-5,
+                                   err_msg=f"{method} at batch {len(x)}")
+        probabilities = np.asarray(model(x))
+        np.testing.assert_allclose(result["probabilities"], probabilities, atol=1e-6)
+        resolved = np.where(t < 0, probabilities.argmax(axis=1), t)
+        np.testing.assert_array_equal(result["targets"], resolved)
