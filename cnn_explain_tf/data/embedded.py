@@ -9,8 +9,8 @@ import numpy as np
 
 from cnn_explain_tf.data.base import EMBEDDED_SPLITS, DatasetInfo
 from cnn_explain_tf.data.cache import cached_arrays
-from cnn_explain_tf.data.glyphs import DIGITS, LETTERS, SYMBOLS, GlyphSpec
-from cnn_explain_tf.data.scenes import OBJECTS32, SHAPES64, TEXTURES, SceneSpec
+from cnn_explain_tf.data.glyphs import DIGITS, LETTERS, LOWERCASE, SYMBOLS, GlyphSpec
+from cnn_explain_tf.data.scenes import OBJECTS32, PATTERNS32, SHAPES64, TEXTURES, SceneSpec
 
 __all__ = ["EMBEDDED", "embedded_info", "embedded_arrays"]
 
@@ -18,7 +18,8 @@ __all__ = ["EMBEDDED", "embedded_info", "embedded_arrays"]
 GENERATOR_VERSION = 3
 
 EMBEDDED: dict[str, GlyphSpec | SceneSpec] = {
-    spec.name: spec for spec in (DIGITS, LETTERS, SYMBOLS, SHAPES64, OBJECTS32, TEXTURES)
+    spec.name: spec for spec in (DIGITS, LETTERS, SYMBOLS, SHAPES64, OBJECTS32, TEXTURES,
+                                 LOWERCASE, PATTERNS32)
 }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from cnn_explain_tf.data.base import to_uint8
 
-__all__ = ["GlyphSpec", "DIGITS", "LETTERS", "SYMBOLS"]
+__all__ = ["GlyphSpec", "DIGITS", "LETTERS", "LOWERCASE", "SYMBOLS"]
 
 CANVAS = 64  # glyphs are drawn and warped at 2x, then area-downsampled: anti-aliased strokes
 MASK_THRESHOLD = 0.5  # a pixel belongs to the glyph when ink covers at least half of it
@@ -172,3 +172,13 @@ SYMBOLS = GlyphSpec(
     num_train=4000,
     num_test=1000,
 )
+_LOWERCASE = tuple("abdefghqrt")
+LOWERCASE = GlyphSpec(
+    name="lowercase",
+    class_names=_LOWERCASE,
+    draw=_hershey_drawer(_LOWERCASE),
+    num_train=4000,
+    num_test=1000,
+)
+"""Ten lowercase letters: a glyph set of similar semantics that no reproduction strategy trains
+on (the paper's unseen Tamil characters)."""

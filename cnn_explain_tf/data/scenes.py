@@ -10,7 +10,7 @@ import numpy as np
 
 from cnn_explain_tf.data.base import to_uint8
 
-__all__ = ["SceneSpec", "SHAPES", "SHAPES64", "OBJECTS32", "TEXTURES"]
+__all__ = ["SceneSpec", "SHAPES", "SHAPES64", "OBJECTS32", "PATTERNS32", "TEXTURES"]
 
 CHUNK = 512  # images composed at once: bounds the float32 working memory
 MAX_ROTATION = 45.0  # degrees either way: objects stay roughly upright, as in photographs
@@ -278,3 +278,11 @@ TEXTURES = SceneSpec(
     size=48, channels=1, fill="texture",
     backgrounds=("grass", "brick", "gravel", "moon", "camera", "coffee"), num_train=6000,
     num_test=1000, radius=(0.28, 0.45))
+PATTERNS32 = SceneSpec(
+    "patterns32", ("star", "ring", "diamond", "house", "tee", "frame", "arrow", "cross", "heart",
+                   "hourglass"),
+    size=32, channels=3, fill="texture",
+    backgrounds=("rocket", "astronaut", "chelsea", "coffee", "immunohistochemistry"),
+    num_train=4000, num_test=1000, radius=(0.3, 0.46), max_distractors=2)
+"""Textured colour objects on photographs: a dissimilar-semantics set that no reproduction
+strategy trains on (the paper's unseen Cats vs Dogs)."""

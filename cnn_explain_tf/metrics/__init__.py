@@ -2,12 +2,25 @@
 
 from cnn_explain_tf.metrics.base import ModelMetric
 from cnn_explain_tf.metrics.faithfulness import (
+    TIES,
     AverageDrop,
     IncreaseInConfidence,
+    ModifiedIncreaseInConfidence,
+    TieRate,
     WinRate,
     average_drop,
     increase_in_confidence,
+    modified_increase_in_confidence,
     win_rate,
+)
+from cnn_explain_tf.metrics.intervals import (
+    VERDICTS,
+    Interval,
+    bootstrap_interval,
+    difference_interval,
+    mean_interval,
+    resample_indices,
+    verdict,
 )
 from cnn_explain_tf.metrics.localization import (
     LocalizationRates,
@@ -32,11 +45,22 @@ from cnn_explain_tf.metrics.similarity import SanityCheckResult, map_similarity,
 __all__ = [
     "ModelMetric",
     "AverageDrop",
+    "TIES",
     "IncreaseInConfidence",
+    "ModifiedIncreaseInConfidence",
+    "TieRate",
     "WinRate",
     "average_drop",
     "increase_in_confidence",
+    "modified_increase_in_confidence",
     "win_rate",
+    "VERDICTS",
+    "Interval",
+    "bootstrap_interval",
+    "difference_interval",
+    "mean_interval",
+    "resample_indices",
+    "verdict",
     "LocalizationRates",
     "background_error",
     "binarize",

@@ -21,17 +21,21 @@ def localization(row: LocalizationRow) -> dict:
 
 
 def dice(rows: Sequence[DiceRow]) -> dict:
-    """Table 2: one pair's rows as one row: dataset, arch, then "Dice <method>" per method."""
+    """Table 2: one pair's rows as one row: dataset, arch, then "Dice <method> vs <reference>"
+    per method and reference (Grad-CAM's binarised map or the ground-truth mask)."""
     return {"dataset": rows[0].dataset, "arch": rows[0].arch,
-            **{f"Dice {row.method}": row.dice for row in rows}}
+            **{f"Dice {row.method} vs {label(row.reference)}": row.dice for row in rows}}
 
 
 def faithfulness(row: FaithfulnessRow) -> dict:
-    """Table 3: dataset, arch, method, average drop, increase in confidence, "win % vs <ref>"."""
+    """Table 3: dataset, arch, method, average drop, both increases, win and tie % vs the
+    reference."""
     return {"dataset": row.dataset, "arch": row.arch, "method": row.method,
             "average drop %": row.average_drop,
-            "increase in confidence %": row.increase_in_confidence,
-            f"win % vs {label(row.reference)}": row.win_rate}
+            "increase in confidence % (Eq. 8)": row.increase_in_confidence,
+            "increase count %": row.increase_count,
+            f"win % vs {label(row.reference)}": row.win_rate,
+            f"tie % vs {label(row.reference)}": row.tie_rate}
 
 
 def leaderboard(row: LeaderboardRow) -> dict:

@@ -14,9 +14,9 @@ __all__ = ["Run"]
 class Run:
     """One reproduction: its run folder, its config and how much it prints.
 
-    The folder holds `run.json`, one folder per stage (`classifiers/{seen,unseen}`, `cgma`,
-    `gan/{gsft,lsft}`, `evaluate/{pairs,figures}`), `figures/` of the report, `results.json`
-    and `report.html`.
+    The folder holds `run.json`, one folder per stage (`classifiers/{seen,unseen}` (seen: both
+    strategies' datasets), `cgma`, `gan/{similar,dissimilar}/{gsft,lsft}`,
+    `evaluate/{pairs,figures}`), `figures/` of the report, `results.json` and `report.html`.
     """
 
     out_dir: Path
@@ -28,13 +28,14 @@ class Run:
         config, root = self.config, self.out_dir / "classifiers"
         return [(kind, root / kind / f"{dataset}__{arch}.keras")
                 for kind, datasets, archs in (
-                    ("seen", config.datasets, config.archs),
+                    ("seen", config.seen_datasets(), config.archs),
                     ("unseen", config.unseen_datasets, config.unseen_archs))
                 for dataset in datasets for arch in archs]
 
-    def gan_dir(self, variant: str) -> Path:
-        """The training folder of one SFT-GAN variant (generator.keras, .json, checkpoints)."""
-        return self.out_dir / "gan" / variant
+    def gan_dir(self, semantics: str, variant: str) -> Path:
+        """The training folder of one strategy's SFT-GAN variant (generator.keras, .json,
+        checkpoints); `semantics` names the strategy ("similar": 1, "dissimilar": 2)."""
+        return self.out_dir / "gan" / semantics / variant
 
     def pair_record(self, pair: str) -> Path:
         """The cached evaluation record of one classifier, e.g. "digits__vgg_lite"."""

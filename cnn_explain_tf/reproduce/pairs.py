@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -31,7 +32,14 @@ from cnn_explain_tf.protocols.sft_gan import (
     localization_rows,
     noise_robustness,
 )
-from cnn_explain_tf.reproduce.config import CORE_METHODS, LEADERBOARD_METHODS, VARIANTS
+from cnn_explain_tf.reproduce.config import (
+    CORE_METHODS,
+    LEADERBOARD_METHODS,
+    STRATEGIES,
+    STRATEGY_ONE_LSFT,
+    VARIANTS,
+    ReproduceConfig,
+)
 from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.prose import FIGURE_CAPTIONS, label
 
@@ -40,10 +48,13 @@ __all__ = ["GRID_IMAGES", "PAIR_FIGURES", "Figure", "PairRecord", "SanityCurve",
 
 GRID_IMAGES = 4
 """Images per row of the Fig. 5 style comparison grid."""
-PAIR_FIGURES = {"seen": ("fig5", "noise", "methods"), "unseen": ("fig5",)}
-"""The figures the evaluation writes for a seen and an unseen pair."""
+PAIR_FIGURES = {"board": ("fig5", "noise", "methods"), "seen": ("fig5", "noise"),
+                "unseen": ("fig9",)}
+"""The figures the evaluation writes for a seen pair with the leaderboard (strategy 1's, see
+`ReproduceConfig.leaderboard_datasets`), another seen pair and an unseen pair."""
 _ROWS = {"localization": LocalizationRow, "dice": DiceRow, "faithfulness": FaithfulnessRow,
-         "noise": NoiseRow, "leaderboard": LeaderboardRow, "sanity": SanityRow}
+         "faithfulness_predicted": FaithfulnessRow, "noise": NoiseRow,
+         "leaderboard": LeaderboardRow, "sanity": SanityRow}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,26 +86,33 @@ class PairRecord:
 
     Attributes:
         pair, dataset, arch, kind: the classifier ("dataset__arch", "seen" or "unseen").
+        semantics: its dataset's semantics; a seen pair's is its strategy's.
         test_accuracy: the classifier's test accuracy.
         images: evaluation images of Tables 1-3.
-        localization, dice, faithfulness: Tables 1-3 rows of Grad-CAM, GSFT and LSFT.
+        localization, dice, faithfulness: Tables 1-3 rows of Grad-CAM, GSFT and LSFT (of the
+            pair's strategy; strategy 2's and strategy 1's LSFT on unseen pairs), with their
+            per-image values; Dice against Grad-CAM and against the mask; Table 3 with the
+            ground-truth class's confidence, `faithfulness_predicted` with the predicted one's.
         figures: the pair's figures.
-        noise, relevance, leaderboard, sanity, sanity_curves: seen pairs only: Fig. 12-13 rows,
-            variant -> Eq. 10 shares of each CGMA, every explainer's metrics, the sanity check.
+        relevance: variant -> Eq. 10 shares of each CGMA.
+        noise, leaderboard, sanity, sanity_curves: seen pairs only: Fig. 12-13 rows; strategy
+            1's pairs only: every explainer's metrics, the sanity check.
     """
 
     pair: str
     dataset: str
     arch: str
     kind: str
+    semantics: str
     test_accuracy: float
     images: int
     localization: list[LocalizationRow]
     dice: list[DiceRow]
     faithfulness: list[FaithfulnessRow]
+    faithfulness_predicted: list[FaithfulnessRow]
     figures: list[Figure]
+    relevance: dict[str, list[float]]
     noise: list[NoiseRow] = dataclasses.field(default_factory=list)
-    relevance: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     leaderboard: list[LeaderboardRow] = dataclasses.field(default_factory=list)
     sanity: list[SanityRow] = dataclasses.field(default_factory=list)
     sanity_curves: dict[str, SanityCurve] = dataclasses.field(default_factory=dict)
@@ -126,14 +144,15 @@ def evaluate_pairs(run: Run, digest: str) -> list[Path]:
     Returns:
         The records and figures of every pair.
     """
-    gans = {v: explain.SFTGANExplainer.load(run.gan_dir(v), v) for v in VARIANTS}
+    gans = {(s, v): explain.SFTGANExplainer.load(run.gan_dir(s, v), v)
+            for s in STRATEGIES for v in VARIANTS}
     outputs = []
     with _tf_errors_only():
         for kind, path in tqdm(run.classifier_paths(), desc="evaluate", unit="pair",
                                disable=not run.verbose):
             record_path = run.pair_record(path.stem)
             figures = [run.out_dir / run.pair_figure(name, path.stem)
-                       for name in PAIR_FIGURES[kind]]
+                       for name in PAIR_FIGURES[_figure_set(run.config, kind, path)]]
             if artifacts.reusable(record_path, digest, figures) is None:
                 record = _PairEvaluation(run, path, kind, gans).evaluate()
                 artifacts.write_json({**record.to_json(), "config_hash": digest}, record_path,
@@ -155,6 +174,15 @@ def _tf_errors_only() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _figure_set(config: ReproduceConfig, kind: str, path: Path) -> str:
+    """The `PAIR_FIGURES` key of a classifier: "unseen", "board" (a pair with the leaderboard)
+    or "seen"."""
+    dataset = path.stem.split("__")[0]
+    if kind == "unseen":
+        return kind
+    return "board" if dataset in (config.leaderboard_datasets or config.datasets) else "seen"
+
+
 class _PairEvaluation:
     """Every protocol on one classifier; figures are written to evaluate/figures/."""
 
@@ -163,42 +191,56 @@ class _PairEvaluation:
         self.model = artifacts.load_model(path, "classifier")
         self.meta = artifacts.read_json(path.with_suffix(".json"))
         self.pair = path.stem
-        self.factories = {name: gans[name] if name in gans else explain.get(name)
-                          for name in LEADERBOARD_METHODS}
-        self.core = {name: self.factories[name] for name in CORE_METHODS}
-        self.gans = gans
+        strategy = "dissimilar" if kind == "unseen" else data.info(self.meta["dataset"]).semantics
+        self.gans = {v: gans[strategy, v] for v in VARIANTS}
+        self.core = {name: self.gans[name] if name in self.gans else explain.get(name)
+                     for name in CORE_METHODS}
+        if kind == "unseen":
+            self.core[STRATEGY_ONE_LSFT] = gans["similar", "lsft"]
         self.figures: list[Figure] = []
 
     def evaluate(self) -> PairRecord:
-        """Tables 1-3 and Fig. 5; for seen pairs also noise, relevance, leaderboard, sanity."""
+        """Tables 1-3, relevance and Fig. 5 (Fig. 9 for unseen pairs); noise for seen pairs;
+        the leaderboard and sanity check for strategy 1's pairs."""
         eval_set = self._eval_set()
         maps, _ = explain_all(eval_set, self.core)
         tables = {"localization": localization_rows(eval_set, maps),
-                  "dice": dice_rows(eval_set, maps),
-                  "faithfulness": faithfulness_rows(eval_set, maps)}
-        self._grid("fig5", eval_set.images[:GRID_IMAGES],
-                   {label(m): maps[m][:GRID_IMAGES] for m in CORE_METHODS},
-                   FIGURE_CAPTIONS["fig5"].format(pair=self.pair, kind=self.kind))
+                  "dice": dice_rows(eval_set, maps) + dice_rows(eval_set, maps, "mask"),
+                  "faithfulness": faithfulness_rows(eval_set, maps),
+                  "faithfulness_predicted": faithfulness_rows(eval_set, maps,
+                                                              target="predicted")}
+        grid = "fig9" if self.kind == "unseen" else "fig5"
+        self._grid(grid, eval_set.images[:GRID_IMAGES],
+                   {label(m): maps[m][:GRID_IMAGES] for m in self.core},
+                   FIGURE_CAPTIONS[grid].format(pair=self.pair, kind=self.kind))
+        relevance = {v: cgma_relevance(eval_set, gan).tolist() for v, gan in self.gans.items()}
         seen = self._seen_protocols(eval_set) if self.kind == "seen" else {}
         return PairRecord(self.pair, eval_set.dataset, eval_set.arch, self.kind,
-                          self.meta["test_accuracy"], len(eval_set.images), **tables,
-                          figures=self.figures, **seen)
+                          data.info(eval_set.dataset).semantics, self.meta["test_accuracy"],
+                          len(eval_set.images), **tables, figures=self.figures,
+                          relevance=relevance, **seen)
 
     def _seen_protocols(self, eval_set: EvalSet) -> dict:
         config = self.config
         noise, shown = noise_robustness(head(eval_set, config.noise_count), self.core,
                                         config.noise_amounts, config.seed)
         self._noise_grid(shown)
+        if eval_set.dataset not in (config.leaderboard_datasets or config.datasets):
+            return {"noise": noise}
+        return {"noise": noise, **self._leaderboard(eval_set)}
+
+    def _leaderboard(self, eval_set: EvalSet) -> dict:
+        config = self.config
+        factories = {name: self.gans[name] if name in self.gans
+                     else _factory(name, config.rise_masks) for name in LEADERBOARD_METHODS}
         board = head(eval_set, config.leaderboard_count)
-        board_maps, seconds = explain_all(board, self.factories)
+        board_maps, seconds = explain_all(board, factories)
         self._grid("methods", board.images[:3],
-                   {name: board_maps[name][:3] for name in self.factories},
+                   {name: board_maps[name][:3] for name in factories},
                    FIGURE_CAPTIONS["methods"].format(pair=self.pair))
-        sanity, curves = sanity_rows(eval_set, self.factories, config.sanity_count,
+        sanity, curves = sanity_rows(eval_set, factories, config.sanity_count,
                                      config.seed, config.sanity_checkpoints)
-        relevance = {v: cgma_relevance(eval_set, gan).tolist() for v, gan in self.gans.items()}
-        return {"noise": noise, "relevance": relevance,
-                "leaderboard": leaderboard_rows(board, board_maps, seconds), "sanity": sanity,
+        return {"leaderboard": leaderboard_rows(board, board_maps, seconds), "sanity": sanity,
                 "sanity_curves": {name: SanityCurve(result.layers, result.similarity.tolist())
                                   for name, result in curves.items()}}
 
@@ -206,7 +248,7 @@ class _PairEvaluation:
         """Test images (held-out classes for seen pairs, all for unseen ones), shuffled, capped."""
         spec, dataset = self.config.shards, self.meta["dataset"]
         classes = None
-        if self.kind == "seen":
+        if self.kind == "seen":  # the classes held out of GAN training
             classes = data.class_split(data.info(dataset).num_classes, spec.held_out_fraction,
                                        spec.seed)[1]
         images, labels, masks = data.load_arrays(dataset, "test",
@@ -233,6 +275,13 @@ class _PairEvaluation:
                        row_labels=["noisy image", *(label(m) for m in CORE_METHODS)],
                        title=title)
         self.figures.append(Figure("noise", str(path), title))
+
+
+def _factory(name: str, rise_masks: int):
+    """The registered explainer `name`; RISE with `rise_masks` masks."""
+    if name == "rise":
+        return functools.partial(explain.get(name), num_masks=rise_masks)
+    return explain.get(name)
 
 
 def plain(value, nan=float("nan")):

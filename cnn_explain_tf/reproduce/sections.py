@@ -9,26 +9,24 @@ import numpy as np
 
 from cnn_explain_tf import artifacts, viz
 from cnn_explain_tf.protocols.common import average_rows
-from cnn_explain_tf.reproduce import columns
-from cnn_explain_tf.reproduce.config import VARIANTS
+from cnn_explain_tf.reproduce import columns, uncertainty
+from cnn_explain_tf.reproduce.config import STRATEGIES, VARIANTS
 from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.pairs import PairRecord
 from cnn_explain_tf.reproduce.prose import (
     CHARTS,
     FIGURE_CAPTIONS,
-    GOALS,
-    PAPER,
-    QUICK_MINUTES,
+    RELEVANCE_READING,
     SECTIONS,
-    TABLE3_VERDICT,
     label,
+    strategy_label,
 )
 
 __all__ = ["build"]
 
 
 def build(run: Run, records: Sequence[PairRecord], fresh_seconds: float | None) -> dict:
-    """The results' "goals" and "sections" (tables, texts, figures; writes the report's charts).
+    """The results' "goals", "headline" and "sections" (writes the report's charts).
 
     Args:
         run: the reproduction.
@@ -37,124 +35,131 @@ def build(run: Run, records: Sequence[PairRecord], fresh_seconds: float | None) 
     """
     seen = [r for r in records if r.kind == "seen"]
     unseen = [r for r in records if r.kind == "unseen"]
-    faithfulness = _by_method([row for r in seen for row in r.faithfulness])
-    return {"goals": _goals(run.config.preset, fresh_seconds, faithfulness),
-            "sections": [_classifiers(run, records), _table1(seen), _table2(seen),
-                         _table3(seen, faithfulness), _noise(run, seen), _relevance(run, seen),
-                         _unseen(run, unseen), _leaderboard(seen), _sanity(run, seen)]}
+    board = [r for r in seen if r.leaderboard]
+    numbers = uncertainty.headline(records, run.config.resamples, run.config.seed)
+    return {"goals": uncertainty.goals(numbers, run.config.preset, fresh_seconds),
+            "headline": numbers,
+            "sections": [_section("headline", [numbers]), _classifiers(run, records),
+                         _table1(seen), _table2(seen), _table3(seen), _noise(run, seen),
+                         _relevance(run, seen, unseen), _unseen(unseen), _leaderboard(board),
+                         _sanity(run, board)]}
 
 
-def _by_method(rows: Sequence) -> dict[str, dict]:
-    """method -> the mean of each numeric field of its typed rows over the pairs."""
-    averaged = average_rows([dataclasses.asdict(row) for row in rows], ("method",))
-    return {row["method"]: row for row in averaged}
-
-
-def _goals(preset: str, fresh_seconds: float | None, faithfulness: dict) -> list[dict]:
-    drop = {m: faithfulness[m]["average_drop"] for m in ("lsft", "gradcam")}
-    win = faithfulness["lsft"]["win_rate"]
-    goals = [{"goal": GOALS["drop"],
-              "ours": f"{_percent(drop['lsft'])} vs {_percent(drop['gradcam'])}",
-              "paper": f"{PAPER['drop']['lsft']} % vs {PAPER['drop']['gradcam']} %",
-              "met": bool(drop["lsft"] < drop["gradcam"])},
-             {"goal": GOALS["win"], "ours": _percent(win, 1), "paper": f"{PAPER['win']} %",
-              "met": bool(win > 50)}]
-    if preset == "quick" and fresh_seconds is not None:
-        minutes = fresh_seconds / 60
-        goals.append({"goal": GOALS["quick"], "ours": GOALS["quick_ours"].format(minutes=minutes),
-                      "paper": "-", "met": bool(minutes <= QUICK_MINUTES)})
-    return goals
+def _with_strategy(records: Sequence[PairRecord], table: str, row_columns) -> list[dict]:
+    """Per-pair rows of one table, each headed by the pair's strategy."""
+    return [{"strategy": strategy_label(r.semantics), **row_columns(row)}
+            for r in records for row in getattr(r, table)]
 
 
 def _classifiers(run: Run, records: Sequence[PairRecord]) -> dict:
-    rows = [{"pair": r.pair, "kind": r.kind, "dataset": r.dataset, "arch": r.arch,
-             "test accuracy": r.test_accuracy} for r in records]
+    rows = [{"pair": r.pair, "kind": r.kind, "semantics": r.semantics, "dataset": r.dataset,
+             "arch": r.arch, "test accuracy": r.test_accuracy} for r in records]
     gans = []
-    for variant in VARIANTS:
-        meta = artifacts.read_json(run.gan_dir(variant) / "generator.json")
-        gans.append({"variant": label(variant), "pairs": len(meta["pairs"]),
-                     "epochs": meta["epochs"], "steps": meta["steps"],
-                     "final reconstruction MSE": (meta["losses"].get("rec_loss")
-                                                  or [float("nan")])[-1],
-                     "seconds": meta["seconds"]})
+    for semantics in STRATEGIES:
+        for variant in VARIANTS:
+            meta = artifacts.read_json(run.gan_dir(semantics, variant) / "generator.json")
+            gans.append({"strategy": strategy_label(semantics), "variant": label(variant),
+                         "pairs": len(meta["pairs"]), "epochs": meta["epochs"],
+                         "steps": meta["steps"], "final reconstruction MSE": (
+                             meta["losses"].get("rec_loss") or [float("nan")])[-1],
+                         "seconds": meta["seconds"]})
     return _section("classifiers", [rows, gans])
 
 
 def _table1(seen: Sequence[PairRecord]) -> dict:
-    rows = [columns.localization(row) for r in seen for row in r.localization]
-    return _section("table1", [rows, average_rows(rows, ("method",))])
+    rows = _with_strategy(seen, "localization", columns.localization)
+    return _section("table1", [rows, average_rows(rows, ("strategy", "method"))])
 
 
 def _table2(seen: Sequence[PairRecord]) -> dict:
-    rows = [columns.dice(r.dice) for r in seen]
-    return _section("table2", [rows, average_rows(rows, ())], _figures("fig5", seen))
+    rows = [{"strategy": strategy_label(r.semantics), **columns.dice(r.dice)} for r in seen]
+    return _section("table2", [rows, average_rows(rows, ("strategy",))], _figures("fig5", seen))
 
 
-def _table3(seen: Sequence[PairRecord], faithfulness: dict) -> dict:
-    rows = [columns.faithfulness(row) for r in seen for row in r.faithfulness]
-    lsft, gradcam = faithfulness["lsft"], faithfulness["gradcam"]
-    verdict = TABLE3_VERDICT.format(
-        lsft=_percent(lsft["average_drop"]), gradcam=_percent(gradcam["average_drop"]),
-        verdict="lower than" if lsft["average_drop"] < gradcam["average_drop"]
-        else "not lower than",
-        win=_percent(lsft["win_rate"], 1), paper_lsft=PAPER["drop"]["lsft"],
-        paper_gradcam=PAPER["drop"]["gradcam"], paper_win=PAPER["win"])
-    return _section("table3", [rows, average_rows(rows, ("method",))],
-                    text=SECTIONS["table3"].text + verdict)
+def _table3(seen: Sequence[PairRecord]) -> dict:
+    rows = _with_strategy(seen, "faithfulness", columns.faithfulness)
+    predicted = _with_strategy(seen, "faithfulness_predicted", columns.faithfulness)
+    return _section("table3", [rows, average_rows(rows, ("strategy", "method")),
+                               average_rows(predicted, ("strategy", "method"))])
 
 
 def _noise(run: Run, seen: Sequence[PairRecord]) -> dict:
-    average = average_rows([dataclasses.asdict(row) for r in seen for row in r.noise],
-                           ("amount", "method"))
-    amounts = sorted({row["amount"] for row in average})
-    methods = list(dict.fromkeys(row["method"] for row in average))
-    value = {(row["amount"], row["method"]): row["background_error"] for row in average}
-    rows = [{"amount": a, **{m: value[a, m] for m in methods}} for a in amounts]
-    curve = run.report_figure("noise_background_error")
-    viz.line_chart(amounts, {m: [value[a, m] for a in amounts] for m in methods},
-                   run.out_dir / curve, **CHARTS["noise"])
-    return _section("noise", [rows],
-                    [{"path": str(curve), "caption": FIGURE_CAPTIONS["noise_curve"]},
-                     *_figures("noise", seen)])
-
-
-def _relevance(run: Run, seen: Sequence[PairRecord]) -> dict:
     rows, figures = [], []
-    for variant in VARIANTS:
-        k = len(seen[0].relevance[variant])
-        rows += [{"pair": r.pair, "variant": label(variant),
-                  **{f"CGMA {j + 1}": v for j, v in enumerate(r.relevance[variant])}}
-                 for r in seen]
-        per_dataset = average_rows(
-            [{"dataset": r.dataset, **{str(j): v for j, v in enumerate(r.relevance[variant])}}
-             for r in seen], ("dataset",))
-        path = run.report_figure(f"relevance_{variant}")
-        viz.bar_chart({row["dataset"]: [row[str(j)] for j in range(k)] for row in per_dataset},
-                      run.out_dir / path, [f"CGMA {j + 1}" for j in range(k)],
-                      title=CHARTS["relevance"]["title"].format(label=label(variant)),
-                      ylabel=CHARTS["relevance"]["ylabel"])
-        figures.append({"path": str(path),
-                        "caption": FIGURE_CAPTIONS["relevance"].format(label=label(variant))})
-    return _section("relevance", [rows], figures)
+    for semantics in STRATEGIES:
+        average = average_rows([dataclasses.asdict(row) for r in seen if r.semantics == semantics
+                                for row in r.noise], ("amount", "method"))
+        if not average:
+            continue
+        amounts = sorted({row["amount"] for row in average})
+        methods = list(dict.fromkeys(row["method"] for row in average))
+        value = {(row["amount"], row["method"]): row["background_error"] for row in average}
+        rows += [{"strategy": strategy_label(semantics), "amount": a,
+                  **{m: value[a, m] for m in methods}} for a in amounts]
+        curve = run.report_figure(f"noise_background_error_{semantics}")
+        chart = CHARTS["noise"]
+        viz.line_chart(amounts, {label(m): [value[a, m] for a in amounts] for m in methods},
+                       run.out_dir / curve, title=f"{chart['title']}, "
+                       f"{strategy_label(semantics)}", xlabel=chart["xlabel"],
+                       ylabel=chart["ylabel"])
+        figures.append({"path": str(curve), "caption": FIGURE_CAPTIONS["noise_curve"].format(
+            strategy=strategy_label(semantics))})
+    return _section("noise", [rows], [*figures, *_figures("noise", seen)])
 
 
-def _unseen(run: Run, unseen: Sequence[PairRecord]) -> dict:
+def _relevance(run: Run, seen: Sequence[PairRecord], unseen: Sequence[PairRecord]) -> dict:
+    rows = [{"pair": r.pair, "kind": r.kind, "variant": label(variant),
+             **{f"CGMA {j + 1}": v for j, v in enumerate(r.relevance[variant])}}
+            for r in (*seen, *unseen) for variant in VARIANTS]
+    charts = [_relevance_chart(run, seen, "dataset", variant, "seen") for variant in VARIANTS]
+    readings: list[str] = []
+    if unseen:  # Sec. 5.2-5.3 read the strategy-2 LSFT on unseen pairs, per architecture
+        charts.append(_relevance_chart(run, unseen, "arch", "lsft", "unseen"))
+        readings = charts[-1]["readings"]
+    return _section("relevance", [rows], [chart["figure"] for chart in charts],
+                    text=" ".join([SECTIONS["relevance"].text, *readings]))
+
+
+def _relevance_chart(run: Run, records: Sequence[PairRecord], group: str, variant: str,
+                     kind: str) -> dict:
+    """A bar chart of the mean relevance per `group` ("dataset" or "arch"); with the reading of
+    Sec. 5.3 (are the first and last CGMAs the most relevant?) per group."""
+    k = len(records[0].relevance[variant])
+    per_group = average_rows([{group: getattr(r, group), **{str(j): v for j, v in enumerate(
+        r.relevance[variant])}} for r in records], (group,))
+    bars = {row[group]: [row[str(j)] for j in range(k)] for row in per_group}
+    path = run.report_figure(f"relevance_{kind}_{variant}")
+    viz.bar_chart(bars, run.out_dir / path, [f"CGMA {j + 1}" for j in range(k)],
+                  title=CHARTS["relevance"]["title"].format(label=label(variant), kind=kind,
+                                                            group=group),
+                  ylabel=CHARTS["relevance"]["ylabel"])
+    readings = [_reading(label(variant), name, np.asarray(values)) for name, values in bars.items()]
+    return {"figure": {"path": str(path), "caption": FIGURE_CAPTIONS["relevance"].format(
+        label=label(variant), kind=kind, group=group)}, "readings": readings}
+
+
+def _reading(method: str, arch: str, shares: np.ndarray) -> str:
+    if np.all(np.isnan(shares)):
+        return f"{method}, {arch}: no relevance (the generator ignores every CGMA)."
+    top = sorted(int(j) + 1 for j in np.argsort(-np.nan_to_num(shares))[:2])
+    ends = float(shares[0] + shares[-1])
+    return RELEVANCE_READING.format(
+        label=method, arch=arch, top=" and ".join(f"CGMA {j}" for j in top), k=len(shares),
+        ends=ends, uniform=2 / len(shares),
+        reading="so here too" if top == [1, len(shares)] else "not here")
+
+
+def _unseen(unseen: Sequence[PairRecord]) -> dict:
     rows = []
     for r in unseen:
-        row = {"dataset": r.dataset, "arch": r.arch,
-               "unseen": "dataset" if r.arch in run.config.archs else "dataset and architecture",
+        row = {"semantics": r.semantics, "dataset": r.dataset, "arch": r.arch,
                "test accuracy": r.test_accuracy}
-        dice = {d.method: d.dice for d in r.dice}
-        reference = label(r.dice[0].reference)
+        dice = {(d.method, d.reference): d.dice for d in r.dice}
         for m in r.faithfulness:
-            row[f"{m.method} Dice vs {reference}"] = dice.get(m.method, float("nan"))
-        for loc in r.localization:
-            row[f"{loc.method} TP %"] = loc.tp
-        for m in r.faithfulness:
-            row[f"{m.method} average drop %"] = m.average_drop
-            row[f"{m.method} win %"] = m.win_rate
+            row[f"{label(m.method)} Dice vs mask"] = dice[m.method, "mask"]
+            row[f"{label(m.method)} average drop %"] = m.average_drop
+            row[f"{label(m.method)} win %"] = m.win_rate
         rows.append(row)
-    return _section("unseen", [rows], _figures("fig5", unseen))
+    return _section("unseen", [rows], _figures("fig9", unseen))
 
 
 def _leaderboard(seen: Sequence[PairRecord]) -> dict:
@@ -207,8 +212,3 @@ def _section(section_id: str, tables: Sequence[list[dict]], figures: list[dict] 
             "tables": [{"id": table_id, "caption": caption, "rows": rows}
                        for (table_id, caption), rows in zip(prose.captions.items(), tables)],
             "figures": figures or []}
-
-
-def _percent(value: float, decimals: int = 2) -> str:
-    """"12.34 %", or "n/a" for NaN (e.g. an average drop where every image was excluded)."""
-    return "n/a" if np.isnan(value) else f"{value:.{decimals}f} %"

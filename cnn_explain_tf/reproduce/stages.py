@@ -9,7 +9,13 @@ from pathlib import Path
 from cnn_explain_tf import artifacts, pipeline, report
 from cnn_explain_tf.cgma_shards import build_cgma
 from cnn_explain_tf.reproduce import sections
-from cnn_explain_tf.reproduce.config import PRESETS, SEMANTICS, STAGES, VARIANTS, ReproduceConfig
+from cnn_explain_tf.reproduce.config import (
+    PRESETS,
+    STAGES,
+    STRATEGIES,
+    VARIANTS,
+    ReproduceConfig,
+)
 from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.pairs import PairRecord, evaluate_pairs, plain
 from cnn_explain_tf.training.classifiers import train_classifiers
@@ -27,30 +33,31 @@ def train_all_classifiers(run: Run, stage: pipeline.Stage) -> list[Path]:
     results = [train_classifiers(stage.directory / kind, datasets, archs, config.classifier,
                                  options)
                for kind, datasets, archs in (
-                   ("seen", config.datasets, config.archs),
+                   ("seen", config.seen_datasets(), config.archs),
                    ("unseen", config.unseen_datasets, config.unseen_archs))]
     return [path for pairs in results for r in pairs
             for path in (r.path, r.path.with_suffix(".json"))]
 
 
 def build_shards(run: Run, stage: pipeline.Stage) -> list[Path]:
-    """Builds the CGMA shards of every seen classifier."""
+    """Builds the CGMA shards of every seen classifier (both strategies')."""
     build_cgma(run.out_dir / "classifiers" / "seen", stage.directory, run.config.shards,
-               semantics=None, datasets=run.config.datasets, verbose=run.verbose)
+               semantics=None, datasets=run.config.seen_datasets(), verbose=run.verbose)
     return sorted(p for p in Path(stage.directory).glob("*/*")
                   if not p.name.startswith("."))  # not a killed write's temporary file
 
 
 def train_gans(run: Run, stage: pipeline.Stage) -> list[Path]:
-    """Trains LSFT and GSFT on the seen pairs' shards (a finished generator of the same config is
-    reused, an interrupted one resumes from its checkpoints)."""
+    """Trains LSFT and GSFT per strategy on the shards of its seen pairs (a finished generator of
+    the same config is reused, an interrupted one resumes from its checkpoints)."""
     options = RunOptions(resume=True, seed=run.config.seed, verbose=run.verbose)
     outputs = []
-    for variant in VARIANTS:
-        run_dir = run.gan_dir(variant)
-        train_sft_gan(run.out_dir / "cgma", run_dir, variant, run.config.gan, semantics=SEMANTICS,
-                      options=options)
-        outputs += [run_dir / "generator.keras", run_dir / "generator.json"]
+    for semantics in STRATEGIES:
+        for variant in VARIANTS:
+            run_dir = run.gan_dir(semantics, variant)
+            train_sft_gan(run.out_dir / "cgma", run_dir, variant, run.config.gan,
+                          semantics=semantics, options=options)
+            outputs += [run_dir / "generator.keras", run_dir / "generator.json"]
     return outputs
 
 
@@ -98,7 +105,8 @@ def reproduce(out_dir: str | Path, config: ReproduceConfig | str = "quick", *,
               verbose: int = 1) -> dict:
     """Runs (or resumes) the whole reproduction into `out_dir`; returns the results dict.
 
-    Stages: train classifiers -> build CGMA shards -> train LSFT and GSFT -> evaluate -> report.
+    Stages: train classifiers -> build CGMA shards -> train LSFT and GSFT of both strategies ->
+    evaluate -> report.
     Each stage directory holds a `stage.json` with the hash of its config chained with its
     upstream stage's; a stage whose hash matches and whose artifacts all exist is skipped, one
     whose config changed is deleted and rebuilt, one with missing artifacts is rebuilt (the
@@ -139,8 +147,8 @@ def summary(results: dict, out_dir: Path) -> str:
     lines = ["", f"{'stage':<12} {'status':<7} {'seconds':>8}"]
     lines += [f"{s['name']:<12} {s['status']:<7} {s['seconds']:>8.1f}" for s in results["stages"]]
     lines += ["", "goals:"]
-    lines += [f"  [{'met' if g['met'] else 'NOT met'}] {g['goal']}: ours {g['ours']}, paper "
-              f"{g['paper']}" for g in results["goals"]]
+    lines += [f"  [{g['verdict']}] {g['goal']}: ours {g['ours']}, paper {g['paper']}"
+              for g in results["goals"]]
     return "\n".join([*lines, "", result_line(out_dir)])
 
 

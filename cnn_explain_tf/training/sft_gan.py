@@ -139,6 +139,10 @@ def _for_gradients(optimizer: keras.optimizers.Optimizer, loss: tf.Tensor) -> tf
 class GANConfig:
     """Training recipe of an SFT-GAN; saved in the generator's JSON and part of its config hash.
 
+    The paper (arXiv 2301.08067) states none of these values: the defaults are ours, taken from
+    pix2pix (Isola et al. 2017: lambda_rec 100, Adam 2e-4 with beta_1 0.5), and so are the
+    presets' epochs, batch sizes and network sizes.
+
     Attributes:
         epochs: passes over the training shards.
         batch_size: global batch size.
@@ -174,7 +178,8 @@ PRESETS: dict[str, GANConfig] = {
     "paper": GANConfig(epochs=50, batch_size=16, generator_size="paper",
                        discriminator_filters=64, discriminator_downsamples=3),
 }
-"""The named recipes; `train-gan --preset` picks one, flags override its fields."""
+"""The named recipes; `train-gan --preset` picks one, flags override its fields. Every value is ours
+(the paper states no GAN hyper-parameter); "paper" is our recipe at the paper's resolution."""
 
 
 def build_gan(variant: str, image_shape, k: int, config: GANConfig) -> SFTGAN:

@@ -9,7 +9,10 @@ import pytest
 import cnn_explain_tf as cet
 from cnn_explain_tf.data import embedded, glyphs, scenes
 
-NAMES = ("digits", "letters", "symbols", "shapes64", "objects32", "textures")
+GLYPHS = ("digits", "letters", "symbols", "lowercase")
+SCENES = ("shapes64", "objects32", "textures", "patterns32")
+NAMES = ("digits", "letters", "symbols", "shapes64", "objects32", "textures", "lowercase",
+         "patterns32")
 
 
 def test_list_datasets_names_all_embedded_sets():
@@ -22,7 +25,7 @@ def test_info_describes_the_generated_data(name):
     images, labels, masks = _test_split(name)
 
     assert info.name == name and info.has_masks
-    assert info.semantics == ("similar" if name in NAMES[:3] else "dissimilar")
+    assert info.semantics == ("similar" if name in GLYPHS else "dissimilar")
     assert len(info.class_names) == info.num_classes >= 10
     assert images.shape[1:] == info.image_shape and len(images) >= 1000
     assert images.dtype == np.float32 and 0.0 <= images.min() and images.max() <= 1.0
@@ -43,7 +46,7 @@ def test_every_mask_covers_part_of_the_image(name):
     assert area.min() > 0.005 and area.max() < 0.7
 
 
-@pytest.mark.parametrize("name", ("digits", "letters", "symbols"))
+@pytest.mark.parametrize("name", GLYPHS)
 def test_glyph_ink_lies_inside_the_mask(name):
     images, _, masks = _test_split(name)
     inside = (images * masks).sum(axis=(1, 2, 3)) / masks.sum(axis=(1, 2, 3))
@@ -51,7 +54,7 @@ def test_glyph_ink_lies_inside_the_mask(name):
     assert (inside - outside).min() > 0.15
 
 
-@pytest.mark.parametrize("name", ("shapes64", "objects32", "textures"))
+@pytest.mark.parametrize("name", SCENES)
 def test_scene_mask_edge_separates_object_from_surroundings(name):
     images, _, masks = _test_split(name)
     masks = masks[..., 0].astype(np.uint8)
@@ -128,7 +131,7 @@ def test_train_is_shuffled_by_seed_and_test_is_not():
     assert test == _test_split("digits")[1][:50].tolist()
 
 
-@pytest.mark.parametrize("name", ("shapes64", "objects32", "textures"))
+@pytest.mark.parametrize("name", SCENES)
 def test_scene_classes_are_drawable_shapes(name):
     assert set(embedded.EMBEDDED[name].class_names) <= set(scenes.SHAPES)
 

@@ -1,4 +1,4 @@
-"""Average drop, increase in confidence and win rate on a model whose confidences are set."""
+"""Average drop, both increases in confidence and win rate on a model with set confidences."""
 
 import numpy as np
 import pytest
@@ -41,13 +41,38 @@ def test_explicit_targets_are_used(mean_model):
     assert cet.metrics.increase_in_confidence(mean_model, IMAGES[1:2], HALF[1:2], targets=1) == 100
 
 
-def test_win_rate_wins_losses_and_ties(mean_model):
+def test_modified_increase_gauges_the_gain_of_the_more_confident_cases(mean_model):
+    # Only image 2's energy map is more confident: p1 rises sigmoid(0.4) -> sigmoid(1.2).
+    maps = np.stack([FULL[0], HALF[1], HALF[2]])
+    detailed = cet.metrics.ModifiedIncreaseInConfidence(mean_model).detailed_evaluate(IMAGES, maps)
+    gain = 100 * (sigmoid(1.2) - sigmoid(0.4)) / sigmoid(0.4)
+    assert np.isnan(detailed[0]) and np.isnan(detailed[1])
+    assert detailed[2] == pytest.approx(gain, rel=1e-5)
+    assert cet.metrics.modified_increase_in_confidence(mean_model, IMAGES, maps) == pytest.approx(
+        gain, rel=1e-5)
+    assert np.isnan(cet.metrics.modified_increase_in_confidence(mean_model, IMAGES, FULL))
+
+
+def test_confidence_of_the_correct_class_differs_from_the_predicted_one(mean_model):
+    # Image 1 predicts class 0 (drop DROP_1 on the half map); its label 1 rises instead.
+    predicted = cet.metrics.average_drop(mean_model, IMAGES[1:2], HALF[1:2])
+    correct = cet.metrics.average_drop(mean_model, IMAGES[1:2], HALF[1:2], targets=[1])
+    assert predicted == pytest.approx(DROP_1, rel=1e-5)
+    assert np.isnan(correct)  # excluded: the energy map is more confident in class 1
+
+
+def test_win_rate_does_not_count_ties_as_wins(mean_model):
     metric = cet.metrics.WinRate(mean_model)
     half = np.stack([FULL[0], HALF[1], HALF[2]])  # image 0: the same map on both sides
-    np.testing.assert_array_equal(metric.detailed_evaluate(IMAGES, FULL, half), [50, 100, 0])
-    np.testing.assert_array_equal(metric.detailed_evaluate(IMAGES, half, FULL), [50, 0, 100])
-    assert cet.metrics.win_rate(mean_model, IMAGES, FULL, FULL) == 50.0
-    assert cet.metrics.win_rate(mean_model, IMAGES[1:], FULL[1:], HALF[1:]) == 50.0
+    np.testing.assert_array_equal(metric.detailed_evaluate(IMAGES, FULL, half), [0, 100, 0])
+    np.testing.assert_array_equal(metric.detailed_evaluate(IMAGES, half, FULL), [0, 0, 100])
+    np.testing.assert_array_equal(
+        cet.metrics.TieRate(mean_model).detailed_evaluate(IMAGES, FULL, half), [100, 0, 0])
+    assert cet.metrics.win_rate(mean_model, IMAGES, FULL, FULL) == 0.0
+    assert cet.metrics.win_rate(mean_model, IMAGES, FULL, half) == pytest.approx(100 / 3)
+    halves = cet.metrics.WinRate(mean_model, ties="half")
+    np.testing.assert_array_equal(halves.detailed_evaluate(IMAGES, FULL, half), [50, 100, 0])
+    assert cet.metrics.win_rate(mean_model, IMAGES, FULL, FULL, ties="half") == 50.0
 
 
 def test_bad_inputs_are_refused(mean_model):
@@ -62,3 +87,5 @@ def test_bad_inputs_are_refused(mean_model):
                                  np.ones((1, 8, 8)))
     with pytest.raises(InputError, match="tolerance"):
         cet.metrics.WinRate(mean_model, tolerance=-1)
+    with pytest.raises(InputError, match="ties: expected one of"):
+        cet.metrics.WinRate(mean_model, ties="third")

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from cnn_explain_tf import reproduce
+from cnn_explain_tf import cli, data, explain, reproduce
 from cnn_explain_tf.cgma_shards import ShardSpec
+from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS
 from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.stages import build_chain
 from cnn_explain_tf.training import classifiers, sft_gan
@@ -17,9 +18,20 @@ from cnn_explain_tf.validation import InputError
 
 @pytest.mark.parametrize("change, message", [
     ({"unseen_archs": ()}, "unseen_archs: expected at least one name, got none"),
-    ({"archs": ("vgg_lite", "alexnet")}, "archs: expected names of .*, got 'alexnet'"),
-    ({"datasets": ("textures",)}, "datasets: expected datasets of similar semantics"),
+    ({"archs": ("vgg_lite", "vgg_huge")}, "archs: expected names of .*, got 'vgg_huge'"),
+    ({"datasets": ("textures", "digits")}, "datasets: expected datasets of similar semantics"),
+    ({"dissimilar_datasets": ("objects32", "letters")},
+     "dissimilar_datasets: expected datasets of dissimilar semantics, got 'letters'"),
+    ({"datasets": ("digits",)}, r"datasets: expected at least two datasets of similar "
+                                r"semantics \(a strategy trains its GANs on several datasets\), "
+                                r"got \['digits'\]"),
+    ({"dissimilar_datasets": ()}, "dissimilar_datasets: expected at least two datasets"),
+    ({"unseen_datasets": ("lowercase", "objects32")},
+     r"unseen_datasets: expected datasets that neither strategy trains on .*, got \['objects32'\]: "
+     "they would not be unseen"),
     ({"eval_count": 0}, "eval_count: expected an int >= 1, got 0"),
+    ({"leaderboard_datasets": ("objects32",)},
+     r"leaderboard_datasets: expected some of the datasets \['digits', 'symbols'\] or None"),
     ({"noise_amounts": (0.1, 1.5)}, r"noise_amounts: expected fractions in \(0, 1\]"),
 ])
 def test_bad_configs_are_refused_before_any_work(change, message):
@@ -57,18 +69,55 @@ def test_presets_are_named_and_keep_their_values():
                                    optimizer="adam", learning_rate=1e-2, schedule="cosine")
     assert quick.classifier == quick_classifier == classifiers.PRESETS["quick"]
     assert smoke.classifier == dataclasses.replace(quick_classifier, epochs=1, max_examples=256)
+    # Sec. 4.1: 20 epochs, SGD for VGG / Adam for the others, learning rate 1e-3, ImageNet.
     assert paper.classifier == TrainConfig(epochs=20, batch_size=32, image_size=(64, 64),
-                                           optimizer="paper", transfer=True)
-    assert smoke.gan == GANConfig(epochs=1, batch_size=16, max_examples=48, learning_rate=1e-3)
+                                           optimizer="paper", learning_rate=1e-3, transfer=True)
+    assert smoke.gan == GANConfig(epochs=1, batch_size=16, max_examples=32, learning_rate=1e-3)
     assert quick.gan == GANConfig(epochs=8, batch_size=32, max_examples=512, learning_rate=1e-3)
     assert paper.gan == sft_gan.PRESETS["paper"] == GANConfig(
         epochs=50, batch_size=16, generator_size="paper", discriminator_filters=64,
         discriminator_downsamples=3)
     assert (smoke.shards, quick.shards, paper.shards) == (
-        ShardSpec(image_size=(32, 32), k=8, max_examples=48),
+        ShardSpec(image_size=(32, 32), k=8, max_examples=32),
         ShardSpec(image_size=(32, 32), k=8, max_examples=512),
         ShardSpec(image_size=(64, 64), k=8))
     assert (smoke.eval_count, smoke.noise_amounts, smoke.noise_count, smoke.leaderboard_count,
-            smoke.sanity_count, smoke.sanity_checkpoints) == (12, (0.1, 0.5), 4, 4, 2, 1)
+            smoke.sanity_count, smoke.sanity_checkpoints, smoke.rise_masks) == (
+                12, (0.1, 0.5), 4, 4, 2, 1, 64)
+    for config in (smoke, quick, paper):  # one unseen set of each semantics, seen by neither
+        assert [data.info(name).semantics for name in config.unseen_datasets] == [
+            "similar", "dissimilar"]
+        assert not set(config.unseen_datasets) & set(config.seen_datasets())
+    assert quick.datasets == ("digits", "letters", "symbols")
+    assert quick.dissimilar_datasets == ("shapes64", "objects32", "textures")
     assert (paper.eval_count, paper.noise_count, paper.leaderboard_count,
             paper.sanity_count) == (512, 64, 128, 16)
+
+
+def test_stage_configs_name_both_strategies_and_leave_the_bootstrap_to_the_report():
+    config = reproduce.PRESETS["smoke"]
+    own = config.stage_configs()
+    assert own["classifiers"]["dissimilar_datasets"] == ("objects32", "textures")
+    assert "resamples" not in own["evaluate"] and own["evaluate"]["rise_masks"] == 64
+    fewer = dataclasses.replace(config, resamples=50).stage_configs()
+    assert fewer["evaluate"] == own["evaluate"]
+
+
+def test_every_registered_explainer_is_on_the_leaderboard():
+    assert set(LEADERBOARD_METHODS) == set(explain.names()) | {"gsft", "lsft"}
+    assert len(set(LEADERBOARD_METHODS)) == len(LEADERBOARD_METHODS)
+
+
+def test_cli_reports_bad_output_directories(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert cli.main(["reproduce", "--preset", "smoke", "--out", str(blocker / "run"),
+                     "--quiet"]) == 2
+    assert "reproduce: error: out: expected a writable directory" in capsys.readouterr().err
+    foreign = tmp_path / "foreign"
+    (foreign / "gan").mkdir(parents=True)
+    assert cli.main(["reproduce", "--preset", "smoke", "--out", str(foreign), "--quiet"]) == 2
+    assert "expected a new or empty directory" in capsys.readouterr().err
+    assert cli.main(["reproduce", "--preset", "smoke", "--out", str(tmp_path / "s"), "--seeds",
+                     "0", "0", "--quiet"]) == 2
+    assert "reproduce: error: seeds: expected distinct ints >= 0" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """Per-pair records: typed rows survive the JSON cache; the report titles their fields."""
 
+import dataclasses
 import json
 import math
 
@@ -12,15 +13,18 @@ from cnn_explain_tf.reproduce.pairs import Figure, PairRecord, SanityCurve
 
 
 def record() -> PairRecord:
+    faithfulness = FaithfulnessRow("digits", "vgg_lite", "lsft", "gradcam", "label",
+                                   np.float64(9.5), math.nan, 0.0, 55.0, 5.0,
+                                   {"average_drop": [9.0, 10.0], "win_rate": [100.0, 0.0]})
     return PairRecord(
-        "digits__vgg_lite", "digits", "vgg_lite", "seen", np.float32(0.75), 12,
+        "digits__vgg_lite", "digits", "vgg_lite", "seen", "similar", np.float32(0.75), 12,
         localization=[LocalizationRow("digits", "vgg_lite", "lsft", 70.0, 10.0, 90.0, 30.0)],
-        dice=[DiceRow("digits", "vgg_lite", m, "gradcam", d) for m, d in (("gradcam", 1.0),
-                                                                         ("lsft", 0.5))],
-        faithfulness=[FaithfulnessRow("digits", "vgg_lite", "lsft", "gradcam", np.float64(9.5),
-                                      math.nan, 55.0)],
+        dice=[DiceRow("digits", "vgg_lite", m, r, d) for m, r, d in (
+            ("gradcam", "gradcam", 1.0), ("lsft", "gradcam", 0.5), ("lsft", "mask", 0.25))],
+        faithfulness=[faithfulness],
+        faithfulness_predicted=[dataclasses.replace(faithfulness, target="predicted")],
         figures=[Figure("fig5", "evaluate/figures/fig5_digits__vgg_lite.png", "maps")],
-        noise=[NoiseRow(0.1, "lsft", 0.25)], relevance={"lsft": [0.75, 0.25]},
+        relevance={"lsft": [0.75, 0.25]}, noise=[NoiseRow(0.1, "lsft", 0.25)],
         sanity=[SanityRow("digits", "vgg_lite", "lsft", 0.25, np.bool_(True))],
         sanity_curves={"lsft": SanityCurve(["dense"], [0.25])})
 
@@ -32,6 +36,9 @@ def test_a_record_survives_its_json_cache():
     assert again.sanity == [SanityRow("digits", "vgg_lite", "lsft", 0.25, True)]
     assert again.sanity_curves == {"lsft": SanityCurve(["dense"], [0.25])}
     assert math.isnan(again.faithfulness[0].increase_in_confidence)
+    assert again.faithfulness[0].per_image == {"average_drop": [9.0, 10.0],
+                                               "win_rate": [100.0, 0.0]}
+    assert again.faithfulness_predicted[0].target == "predicted"
     assert again.leaderboard == [] and isinstance(again.test_accuracy, float)
 
 
@@ -40,7 +47,8 @@ def test_columns_title_the_typed_fields_as_the_tables_did():
     assert list(columns.localization(r.localization[0])) == [
         "dataset", "arch", "method", "TP %", "FP %", "TN %", "FN %"]
     assert columns.dice(r.dice) == {"dataset": "digits", "arch": "vgg_lite",
-                                    "Dice gradcam": 1.0, "Dice lsft": 0.5}
+                                    "Dice gradcam vs Grad-CAM": 1.0,
+                                    "Dice lsft vs Grad-CAM": 0.5, "Dice lsft vs mask": 0.25}
     assert list(columns.faithfulness(r.faithfulness[0])) == [
-        "dataset", "arch", "method", "average drop %", "increase in confidence %",
-        "win % vs Grad-CAM"]
+        "dataset", "arch", "method", "average drop %", "increase in confidence % (Eq. 8)",
+        "increase count %", "win % vs Grad-CAM", "tie % vs Grad-CAM"]

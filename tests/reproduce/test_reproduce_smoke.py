@@ -1,21 +1,26 @@
-"""`cnn-explain reproduce --preset smoke`: every report section, stage caching, bad output dirs."""
+"""`cnn-explain reproduce --preset smoke --seeds 0 1`: both strategies, every report section, the
+seed section, stage caching, refused folders. End-to-end (`pytest -m e2e`)."""
 
 import base64
 import dataclasses
 import html.parser
 import json
+import math
+import shutil
 
 import pytest
 
-from cnn_explain_tf import cli, explain, reproduce
-from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS
+from cnn_explain_tf import cli, reproduce
+from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS, STRATEGIES
 from cnn_explain_tf.validation import InputError
 
-SECTIONS = ["classifiers", "table1", "table2", "table3", "noise", "relevance", "unseen",
-            "leaderboard", "sanity"]
-TABLES = ["classifiers", "gans", "table1", "table1_average", "table2", "table2_average", "table3",
-          "table3_average", "noise", "relevance", "unseen", "leaderboard", "leaderboard_overall",
-          "sanity", "sanity_curves"]
+pytestmark = pytest.mark.e2e
+
+SECTIONS = ["headline", "classifiers", "table1", "table2", "table3", "noise", "relevance",
+            "unseen", "leaderboard", "sanity"]
+TABLES = ["headline", "classifiers", "gans", "table1", "table1_average", "table2",
+          "table2_average", "table3", "table3_average", "table3_predicted", "noise", "relevance",
+          "unseen", "leaderboard", "leaderboard_overall", "sanity", "sanity_curves"]
 
 
 class _Collector(html.parser.HTMLParser):
@@ -34,11 +39,48 @@ class _Collector(html.parser.HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    """One smoke run; returns its directory and its results.json."""
-    out = tmp_path_factory.mktemp("smoke") / "run"
-    reproduce.reproduce(out, "smoke", verbose=0)
+def seeded(tmp_path_factory):
+    """One smoke run per seed 0 and 1 (both strategies); returns the root and its results."""
+    root = tmp_path_factory.mktemp("smoke") / "seeds"
+    reproduce.reproduce_seeds(root, "smoke", (0, 1), verbose=0)
+    return root, _saved(root)
+
+
+@pytest.fixture(scope="module")
+def smoke(seeded):
+    """The seed-0 run of `seeded`: a plain smoke run's directory and its results.json."""
+    out = seeded[0] / "seed_0"
     return out, _saved(out)
+
+
+def test_two_seeds_write_the_seed_section(seeded, smoke):
+    root, results = seeded
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["seed_0", "seed_1"]
+    assert results["seeds"] == [0, 1] and [s["id"] for s in results["sections"]] == ["seeds"]
+    numbers, goals = (t["rows"] for t in results["sections"][0]["tables"])
+    by_quantity = {(row["scope"], row["quantity"]): row for row in numbers}
+    one = _saved(root / "seed_1")
+    for row in smoke[1]["headline"]:
+        seeded_row = by_quantity[row["scope"], row["quantity"]]
+        values = [_number(row["estimate"]),
+                  _number({r["id"]: r for r in one["headline"]}[row["id"]]["estimate"])]
+        assert [_number(seeded_row["seed 0"]), _number(seeded_row["seed 1"])] == pytest.approx(
+            values, nan_ok=True)
+        if not any(math.isnan(v) for v in values):
+            assert seeded_row["mean"] == pytest.approx(sum(values) / 2)
+    assert [g["goal"] for g in goals] == [g["goal"] for g in smoke[1]["goals"]]
+    assert all(g["seed 0"] in ("met", "not met", "within noise", "n/a") for g in goals)
+    assert 'id="seeds"' in (root / "report.html").read_text()
+    reproduce.reproduce_seeds(root, "smoke", (1,), verbose=0)  # a subset reuses its folder
+    assert _saved(root)["seeds"] == [1]
+
+
+def test_a_seed_folder_of_another_config_is_refused(seeded):
+    root, _ = seeded
+    shutil.copytree(root / "seed_0", root / "seed_5", ignore=lambda d, names: [
+        n for n in names if n != "run.json"])  # seed 0's run.json under seed 5's name
+    with pytest.raises(InputError, match=r"out: .*seed_5 holds the run of another config"):
+        reproduce.reproduce_seeds(root, "smoke", (5,), verbose=0)
 
 
 def test_smoke_run_writes_a_report_with_every_section(smoke):
@@ -63,35 +105,35 @@ def test_results_json_holds_every_table_with_rows(smoke):
     assert list(tables) == TABLES
     assert all(tables[name] for name in TABLES)
     config = reproduce.PRESETS["smoke"]
-    seen = len(config.datasets) * len(config.archs)
+    seen = len(config.seen_datasets()) * len(config.archs)  # both strategies
     assert len(tables["table2"]) == seen
     assert len(tables["table1"]) == 3 * seen  # Grad-CAM, GSFT, LSFT per pair
     assert len(tables["unseen"]) == len(config.unseen_datasets) * len(config.unseen_archs)
-    assert [row["amount"] for row in tables["noise"]] == list(config.noise_amounts)
-    leaderboard_methods = {row["method"] for row in tables["leaderboard"]}
-    assert leaderboard_methods == set(LEADERBOARD_METHODS)
+    assert [(row["strategy"][:10], row["amount"]) for row in tables["noise"]] == [
+        (f"strategy {i}", a) for i in (1, 2) for a in config.noise_amounts]
+    assert {row["method"] for row in tables["leaderboard"]} == set(LEADERBOARD_METHODS)
+    assert {row["dataset"] for row in tables["leaderboard"]} == set(config.leaderboard_datasets)
     for row in tables["table2"]:
-        assert row["Dice gradcam"] == 1.0
-        assert 0.0 <= row["Dice lsft"] <= 1.0
+        assert row["Dice gradcam vs Grad-CAM"] == 1.0
+        assert 0.0 <= row["Dice lsft vs mask"] <= 1.0
     for row in tables["relevance"]:
         values = [v for key, v in row.items() if key.startswith("CGMA")]
         assert len(values) == config.shards.k
         assert sum(values) == pytest.approx(1.0, abs=1e-4)
-    average = {row["method"]: row for row in tables["table3_average"]}
-    drop_goal, win_goal = saved["goals"]  # the quick-time goal is only for the quick preset
-    assert drop_goal["met"] == (average["lsft"]["average drop %"]
-                                < average["gradcam"]["average drop %"])
-    assert win_goal["met"] == (average["lsft"]["win % vs Grad-CAM"] > 50)
+    for row in tables["unseen"]:
+        assert {"LSFT win %", "LSFT (strategy 1) win %", "LSFT (strategy 1) Dice vs mask"} <= set(
+            row)
+    numbers = {row["id"]: row for row in saved["headline"]}
+    for semantics in STRATEGIES:
+        drop = numbers[f"{semantics}/lsft-gradcam/average_drop"]
+        assert drop["low"] <= drop["estimate"] <= drop["high"]
+    assert {"unseen lowercase/lsft-lsft_similar/average_drop",
+            "unseen patterns32/lsft-lsft_similar/dice_vs_mask"} <= set(numbers)
+    drop_goal, win_goal = saved["goals"][:2]  # the quick-time goal is only for the quick preset
+    assert drop_goal["ours"] == numbers["similar/lsft-gradcam/average_drop"]["95 % interval"]
+    assert win_goal["ours"] == numbers["similar/lsft/win_rate"]["95 % interval"]
+    assert drop_goal["verdict"] in ("met", "not met", "within noise")
     assert [s["status"] for s in saved["stages"]] == ["ran"] * 4
-
-
-def test_leaderboard_methods_are_registered_explainers_or_sft_gans():
-    # The leaderboard keeps the explainers it had when the smoke baseline was recorded (the
-    # report's numbers must not change); explainers registered since are not on it yet.
-    assert set(LEADERBOARD_METHODS) <= set(explain.names()) | {"gsft", "lsft"}
-    assert LEADERBOARD_METHODS == ("saliency", "smoothgrad", "guided_backprop", "deconvnet",
-                                   "gradcam", "gradcam++", "scorecam", "guided_gradcam",
-                                   "lrp_epsilon", "gsft", "lsft")
 
 
 def test_second_run_reuses_every_stage(smoke):
@@ -121,7 +163,7 @@ def test_missing_figure_is_rebuilt_and_the_rest_reused(smoke):
     again = _saved(out)
     assert [s["status"] for s in again["stages"]] == ["cached", "cached", "cached", "ran"]
     assert figure.stat().st_size > 0
-    dice = [[row["Dice lsft"] for row in _tables(r)["table2"]] for r in (again, first)]
+    dice = [[row["Dice lsft vs mask"] for row in _tables(r)["table2"]] for r in (again, first)]
     assert dice[0] == pytest.approx(dice[1], rel=1e-4)
 
 
@@ -132,16 +174,9 @@ def test_directory_of_another_config_is_refused(smoke):
         reproduce.reproduce(out, other, verbose=0)
 
 
-def test_cli_reports_bad_output_directories(tmp_path, capsys):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    assert cli.main(["reproduce", "--preset", "smoke", "--out", str(blocker / "run"),
-                     "--quiet"]) == 2
-    assert "reproduce: error: out: expected a writable directory" in capsys.readouterr().err
-    foreign = tmp_path / "foreign"
-    (foreign / "gan").mkdir(parents=True)
-    assert cli.main(["reproduce", "--preset", "smoke", "--out", str(foreign), "--quiet"]) == 2
-    assert "expected a new or empty directory" in capsys.readouterr().err
+def _number(value) -> float:
+    """A results.json number (NaN is saved as null)."""
+    return float("nan") if value is None else value
 
 
 def _saved(out) -> dict:
