@@ -1,100 +1,257 @@
-"""The Fill in the blanks paper's protocols: Table 1 consistency, Fig. 4 ablation, Figs. 3 and 5.
+"""The Fill in the blanks paper's protocols: Table 1 consistency with intervals, Figs. 2-6 data.
 
 Deelaka et al., "Fill in the Blanks: Rethinking Interpretability in Vision" (arXiv 2411.10273).
 Where each equation, table and figure of the paper lives in this library:
 
 | paper                                           | function                                      |
 | ----------------------------------------------- | --------------------------------------------- |
-| Eq. 1: prediction on the masked image M(x)      | `probes.FillInTheBlanks`                      |
+| Eq. 1: prediction on the masked image M(x)      | `probes.FillInTheBlanks`, `masked_labels`     |
 | Eq. 2: update dx = -grad_x L(M(x), y)           | `fill_blanks.gradient_direction`              |
 | Eq. 3: the filled image M(x) + T(dx)            | `FillResult.filled`                           |
-| Eq. 4: T = Binarize(normalize(M~(dx)))          | `fill_blanks.threshold_fill`                  |
+| Eq. 4: T = Binarize(normalize(M~(dx)))          | `fill_blanks.threshold_fill` (`threshold`)    |
 | Eq. 5: E[dx] over the N* kept masks             | `FillResult.directions` (T of it: prototypes) |
-| Section 4.1, Fig. 2: M uniformly random         | `fill_blanks.random_masks`,                   |
-|                                                 | `FillInTheBlanks(mode="random")`              |
-| Section 4.2, Fig. 3: progressive disjoint masks | `fill_blanks.progressive_masks`,              |
-|                                                 | `progressive_figure`                          |
-| Section 4.3, Table 1: prototype consistency     | `consistency`                                 |
-| Section 4.4, Fig. 4: mask ratio x patch size    | `mask_ablation`, `ablation_figure`            |
+| Section 4.1, Fig. 2: M uniformly random         | `fill_blanks.random_masks`, `prototype_set`   |
+| Section 4.2, Fig. 3: one progressive sequence   | `fill_blanks.progressive_masks`,              |
+|                                                 | `FillInTheBlanks(mode="progressive")`         |
+| Section 4.3, Table 1: prototype consistency     | `consistency` = `prototype_set` +             |
+|   (label: ŷ for the masked input)               | `consistency_rows` (`bootstrap_interval`)     |
+| Section 4.4, Fig. 4: mask ratio x patch size    | `mask_ablation`                               |
 | Section 4.5, Fig. 5: second-order (BFGS) update | `fill_blanks.bfgs_direction`,                 |
-|                                                 | `direction_figure`                            |
-| Section 4.6, Fig. 6: binarised or not           | `FillInTheBlanks(binarize=...)`               |
+|                                                 | `order_agreement`                             |
+| Section 4.6, Fig. 6: binarised or not           | `binarization`                                |
 
-`fill_blanks` is `cnn_explain_tf.probes.fill_blanks`; `evaluate` runs Table 1 and Figs. 3-5.
+`fill_blanks` is `cnn_explain_tf.probes.fill_blanks`. Table 1 classifies the images named in
+`CLASSIFIED`; the figures are drawn by `cnn_explain_tf.fill_blanks_study.figures`, the whole study
+(`cnn-explain fill-in-the-blanks`) runs in `cnn_explain_tf.fill_blanks_study`.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import functools
 import warnings
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 
 import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from cnn_explain_tf import artifacts, viz
 from cnn_explain_tf.probes.fill_blanks import (
     DIRECTIONS,
     MODES,
     FillInTheBlanks,
     FillResult,
     NoMaskKeptError,
+    threshold_fill,
 )
 
-__all__ = ["ablation_figure", "consistency", "direction_figure", "evaluate", "mask_ablation",
-           "progressive_figure"]
+__all__ = ["CLASSIFIED", "ConsistencyRow", "PrototypeSet", "binarization", "bootstrap_interval",
+           "consistency", "consistency_rows", "mask_ablation", "order_agreement",
+           "prototype_set"]
+
+CLASSIFIED = {"random": {"M(x) + T(E[dx])": "filled", "T(E[dx])": "prototypes"},
+              "progressive": {"x after k fills": "prototypes"}}
+"""Mode -> {name: `FillResult` field} of the images Table 1 classifies, the paper's first.
+Random: M(x) + T(E[dx]) (Eq. 3 with Eq. 5's expectation, "given by M(x) + T(mean dx)", what
+Figs. 1-2 show: x with the fill in one kept mask's blanks), or the fill T(E[dx]) of every pixel
+alone (stricter: no pixel of x is left). Progressive: the image after the k-th fill."""
 
 
-def consistency(model: keras.Model, images, labels, modes: Sequence[str] = tuple(MODES),
-                verbose: int = 1, **options) -> dict[str, dict[str, float]]:
-    """The prototype consistency test: build each test image's prototype for its label, classify
-    the prototypes with the same model, and score them against the labels.
+@dataclasses.dataclass(frozen=True)
+class PrototypeSet:
+    """One mode's prototypes of N images and the classes the model gives them (Table 1's data).
 
-    An image with no kept mask has no prototype and counts as misclassified.
+    Attributes:
+        mode: "random" or "progressive".
+        labels: (N,) int, ŷ: the class the model predicts for each image's masked input.
+        truth: (N,) int ground-truth labels, or None.
+        classified: `CLASSIFIED[mode]` name -> (N,) int class the model gives that image of each
+            test image's prototype; -1 where the image has no prototype (no mask kept).
+        images: name -> (N, H, W, C) float32 those images (NaN without a prototype).
+        kept: (N,) int, masks (random) or sequences (progressive) kept per image.
+    """
+
+    mode: str
+    labels: np.ndarray
+    truth: np.ndarray | None
+    classified: dict[str, np.ndarray]
+    images: dict[str, np.ndarray]
+    kept: np.ndarray
+
+    @property
+    def without_prototype(self) -> np.ndarray:
+        """(N,) bool: no mask of the image was kept, so it has no prototype."""
+        return self.kept == 0
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsistencyRow:
+    """One row of Table 1: the model's scores on its own prototypes, with bootstrap 95 % CIs.
+
+    Attributes:
+        mode: "random" (Section 4.1) or "progressive" (Section 4.2).
+        classified: which image was classified (see `CLASSIFIED`).
+        images: test images N.
+        accuracy, macro_f1, weighted_f1: scores of the prototypes' classes against ŷ; an image
+            without a prototype counts as misclassified. Each has `_low` / `_high`: the
+            bootstrap 95 % interval over the N images.
+        without_prototype: fraction of images with no kept mask, with its interval.
+        without_prototype_images: their indices.
+        label_is_truth: fraction of images whose ŷ is the ground truth (None without truth).
+    """
+
+    mode: str
+    classified: str
+    images: int
+    accuracy: float
+    accuracy_low: float
+    accuracy_high: float
+    macro_f1: float
+    macro_f1_low: float
+    macro_f1_high: float
+    weighted_f1: float
+    weighted_f1_low: float
+    weighted_f1_high: float
+    without_prototype: float
+    without_prototype_low: float
+    without_prototype_high: float
+    without_prototype_images: tuple[int, ...]
+    label_is_truth: float | None
+
+
+def bootstrap_interval(statistic: Callable[..., float], arrays: Sequence[np.ndarray],
+                       resamples: int = 1000, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """The percentile bootstrap interval of `statistic` over the rows of `arrays`.
+
+    Draws `resamples` resamples of the N rows with replacement (the same rows from every array)
+    and returns the (1 - level) / 2 and (1 + level) / 2 quantiles (numpy's linear interpolation)
+    of the statistic over them. Example: the mean of [0, 1] takes 0, 0.5 and 1 with
+    probabilities 1/4, 1/2, 1/4, so its 95 % interval is (0, 1).
+
+    Args:
+        statistic: (*resampled arrays) -> a float.
+        arrays: N-row arrays resampled together.
+        resamples: bootstrap resamples.
+        level: the interval's coverage in (0, 1).
+        seed: seeds the resampling.
+
+    References: Efron & Tibshirani, "An Introduction to the Bootstrap" (1993), Section 13.3.
+    """
+    rows = len(arrays[0])
+    draws = np.random.default_rng(seed).integers(0, rows, (resamples, rows))
+    values = [statistic(*(np.asarray(a)[draw] for a in arrays)) for draw in draws]
+    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def prototype_set(model: keras.Model, images, mode: str, truth=None, verbose: int = 1,
+                  **options) -> PrototypeSet:
+    """Builds one mode's prototype of every image for ŷ and classifies it with the same model.
+
+    The label of each image is ŷ, the model's class for its masked input (Section 4.3:
+    `FillInTheBlanks.masked_labels`); its blanks are filled for ŷ. An image whose masks are
+    never classified as ŷ (too few `num_masks` / `max_draws`) has no prototype: class -1, NaN.
 
     Args:
         model: the classifier.
         images: (N, H, W, C) test images in [0, 1].
-        labels: (N,) int labels; the prototypes are filled for these classes.
-        modes: the `FillInTheBlanks` modes to evaluate.
+        mode: "random" or "progressive".
+        truth: (N,) ground-truth labels, only reported (`ConsistencyRow.label_is_truth`).
         verbose: 0 silences the progress bar.
         **options: other `FillInTheBlanks` arguments (mask_ratio, patch_size, num_masks, ...).
+    """
+    probe = FillInTheBlanks(model, mode=mode, verbose=0, **options)
+    labels = probe.masked_labels(images)
+    names = CLASSIFIED[mode]
+    shown = {name: np.full(np.shape(images), np.nan, np.float32) for name in names}
+    kept = np.zeros(len(labels), np.int64)
+    for index in tqdm(range(len(labels)), desc=f"prototypes ({mode})", disable=not verbose):
+        result = _fill_one(probe, images[index], labels[index])
+        if result is not None:
+            kept[index] = result.kept[0]
+            for name, field in names.items():
+                shown[name][index] = getattr(result, field)[0]
+    classified = {name: np.where(kept > 0, probe.predict(np.nan_to_num(shown[name])), -1)
+                  for name in names}
+    return PrototypeSet(mode, labels, None if truth is None else np.asarray(truth, np.int32),
+                        classified, shown, kept)
 
-    Returns:
-        {mode: {"accuracy", "macro_f1", "weighted_f1", "without_prototype"}}: one row of Table 1
-        per mode.
+
+def _fill_one(probe: FillInTheBlanks, image, label) -> FillResult | None:
+    """The probe's result for one image, or None when no mask was kept."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return probe(image[None], int(label))
+    except NoMaskKeptError:
+        return None
+
+
+def consistency_rows(prototypes: PrototypeSet, resamples: int = 1000,
+                     seed: int = 0) -> list[ConsistencyRow]:
+    """Table 1's rows of one mode, one per classified image (see `CLASSIFIED`).
 
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.3 and
         Table 1.
     """
-    from sklearn.metrics import accuracy_score, f1_score
+    labels, missing = prototypes.labels, prototypes.without_prototype.astype(np.float64)
+    classes = np.unique(labels)
 
-    labels = np.asarray(labels).astype(np.int32)
-    report = {}
-    for mode in modes:
-        probe = FillInTheBlanks(model, mode=mode, verbose=0, **options)
-        predicted = [_prototype_class(probe, image, label)
-                     for image, label in zip(tqdm(images, desc=f"consistency ({mode})",
-                                                  disable=not verbose), labels)]
-        report[mode] = {
-            "accuracy": float(accuracy_score(labels, predicted)),
-            "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0)),
-            "weighted_f1": float(f1_score(labels, predicted, average="weighted", zero_division=0)),
-            "without_prototype": int(sum(p < 0 for p in predicted))}
-    return report
+    scores = {"accuracy": lambda y, p: float(np.mean(y == p)),
+              **{f"{average}_f1": functools.partial(_f1, classes=classes, average=average)
+                 for average in ("macro", "weighted")}}
+
+    rows = []
+    for name, predicted in prototypes.classified.items():
+        fields = {}
+        for metric, score in scores.items():
+            fields[metric] = score(labels, predicted)
+            fields[f"{metric}_low"], fields[f"{metric}_high"] = bootstrap_interval(
+                score, (labels, predicted), resamples, seed=seed)
+        low, high = bootstrap_interval(np.mean, (missing,), resamples, seed=seed)
+        truth = prototypes.truth
+        rows.append(ConsistencyRow(
+            prototypes.mode, name, len(labels), **fields, without_prototype=float(missing.mean()),
+            without_prototype_low=low, without_prototype_high=high,
+            without_prototype_images=tuple(int(i) for i in np.flatnonzero(missing)),
+            label_is_truth=None if truth is None else float(np.mean(truth == labels))))
+    return rows
 
 
-def _prototype_class(probe: FillInTheBlanks, image, label) -> int:
-    """The model's class for the image's prototype; -1 when no mask was kept."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prototype = probe(image[None], int(label)).prototypes
-    except NoMaskKeptError:
-        return -1
-    return int(probe.predict(prototype)[0])
+def _f1(labels: np.ndarray, predicted: np.ndarray, classes: np.ndarray, average: str) -> float:
+    """sklearn's F1 averaged over `classes` (a missing prototype's -1 is a wrong class)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, labels=classes, average=average, zero_division=0))
+
+
+def consistency(model: keras.Model, images, modes: Sequence[str] = tuple(MODES), truth=None,
+                verbose: int = 1, resamples: int = 1000, **options) -> list[ConsistencyRow]:
+    """The prototype consistency test (Table 1): the model classifies its own prototypes.
+
+    For each mode: each test image's prototype is built for ŷ, the model's class for the masked
+    input (`prototype_set`), then classified by the same model and scored against ŷ
+    (`consistency_rows`).
+
+    Args:
+        model: the classifier.
+        images: (N, H, W, C) test images in [0, 1].
+        modes: the `FillInTheBlanks` modes to evaluate.
+        truth: (N,) ground-truth labels, only for `label_is_truth`.
+        verbose: 0 silences the progress bars.
+        resamples: bootstrap resamples of each interval.
+        **options: other `FillInTheBlanks` arguments (mask_ratio, patch_size, num_masks, ...).
+
+    Returns:
+        The rows of Table 1, modes in order.
+
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.3 and
+        Table 1.
+    """
+    return [row for mode in modes
+            for row in consistency_rows(prototype_set(model, images, mode, truth, verbose,
+                                                      **options), resamples)]
 
 
 def mask_ablation(model: keras.Model, images, targets=None,
@@ -131,103 +288,58 @@ def mask_ablation(model: keras.Model, images, targets=None,
     return results
 
 
-def progressive_figure(model: keras.Model, images, labels, path: str | os.PathLike,
-                       mask_ratio: float = 0.25, patch_size: int = 2, **options) -> FillResult:
-    """Fig. 3: each image, its k progressive fills and the prototype, one row per image.
+def order_agreement(model: keras.Model, images, labels,
+                    **options) -> tuple[dict[str, np.ndarray], float]:
+    """Fig. 5: random-mode prototypes from the first-order (gradient) and second-order (BFGS)
+    updates, and the fraction of prototype values on which they agree.
 
     Args:
         model: the classifier.
         images: (B, H, W, C) images in [0, 1].
         labels: (B,) classes to fill for.
-        path: the PNG to write (atomically).
-        mask_ratio: 1 / k of the patches per step.
-        patch_size: patch side in pixels.
         **options: other `FillInTheBlanks` arguments.
 
     Returns:
-        The progressive-mode `FillResult` drawn.
-
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.2 and
-        Fig. 3.
-    """
-    result = FillInTheBlanks(model, mask_ratio, patch_size, mode="progressive",
-                             **options)(images, labels)
-    viz.image_grid({"image": images, **{f"step {i + 1}": result.steps[:, i]
-                                        for i in range(result.steps.shape[1])},
-                    "prototype": result.prototypes}, path,
-                   [f"label {label}" for label in labels], "progressive filling")
-    return result
-
-
-def ablation_figure(model: keras.Model, image, label, path: str | os.PathLike,
-                    ratios: Sequence[float] = (0.1, 0.25, 0.5),
-                    patch_sizes: Sequence[int] = (1, 2, 4), **options) -> None:
-    """Fig. 4: one image's prototype for every mask ratio (rows) x patch size (columns).
-
-    Args:
-        model: the classifier.
-        image: (1, H, W, C) one image in [0, 1].
-        label: (1,) its class.
-        path: the PNG to write (atomically); a pair without a prototype is drawn black.
-        ratios: mask ratios, one row each.
-        patch_sizes: patch sizes, one column each.
-        **options: other `FillInTheBlanks` arguments.
-
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.4 and
-        Fig. 4.
-    """
-    ablation = mask_ablation(model, image, label, ratios, patch_sizes, **options)
-    viz.image_grid({f"patch {p}": [np.nan_to_num(ablation[(r, p)][0]) for r in ratios]
-                    for p in patch_sizes}, path,
-                   [f"ratio {r}" for r in ratios], "prototype: mask ratio x patch size")
-
-
-def direction_figure(model: keras.Model, images, labels, path: str | os.PathLike,
-                     mask_ratio: float = 0.25, patch_size: int = 2, **options) -> float:
-    """Fig. 5: prototypes from the first-order (gradient) and second-order (BFGS) updates.
-
-    The arguments are those of `progressive_figure`; `mask_ratio` is the fraction of patches
-    blanked per random mask.
-
-    Returns:
-        The fraction of prototype values on which the two updates agree.
+        ({direction: (B, H, W, C) prototypes}, agreement in [0, 1]).
 
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.5 and
         Fig. 5.
     """
-    orders = {direction: FillInTheBlanks(model, mask_ratio, patch_size, direction=direction,
+    orders = {direction: FillInTheBlanks(model, direction=direction, verbose=0,
                                          **options)(images, labels).prototypes
               for direction in DIRECTIONS}
-    viz.image_grid({"image": images, **orders}, path,
-                   [f"label {label}" for label in labels], "first vs second order")
-    return float(np.mean(orders["gradient"] == orders["bfgs"]))
+    return orders, float(np.mean(orders["gradient"] == orders["bfgs"]))
 
 
-def evaluate(model: keras.Model, images, labels, out_dir: str | os.PathLike, *,
-             count: int = 100, num_masks: int = 1000, mask_ratio: float = 0.25,
-             patch_size: int = 2, ratios: Sequence[float] = (0.1, 0.25, 0.5),
-             patch_sizes: Sequence[int] = (1, 2, 4), seed: int = 0, shown: int = 4) -> dict:
-    """Table 1 on the first `count` images and Figs. 3-5 on the first `shown`, for one classifier.
+def binarization(model: keras.Model, images, labels, thresholds: Sequence[float] = (0.25, 0.5,
+                                                                                    0.75),
+                 **options) -> dict[str, dict[str, np.ndarray]]:
+    """Fig. 6: both modes' prototypes binarised at each threshold, and not binarised.
 
-    Writes fig3_progressive.png, fig4_ablation.png (the first image) and
-    fig5_gradient_vs_bfgs.png (at most 256 kept masks per image) under `out_dir`.
+    The random mode's E[dx] does not depend on T, so it is computed once and thresholded
+    (`fill_blanks.threshold_fill`) at each threshold; the progressive sequence is refilled for
+    each, since every step conditions on the fills before it.
+
+    Args:
+        model: the classifier.
+        images: (B, H, W, C) images in [0, 1].
+        labels: (B,) classes to fill for.
+        thresholds: Eq. 4's thresholds (a normalised value >= threshold becomes 1).
+        **options: other `FillInTheBlanks` arguments.
 
     Returns:
-        {"options", "mask_ratio", "patch_size", "versions", "table1" (see `consistency`),
-        "fig5_agreement" (see `direction_figure`)}.
+        {mode: {"threshold 0.5": (B, H, W, C) prototypes, ..., "not binarised": ...}}.
+
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Eq. 4, Section 4.6
+        and Fig. 6.
     """
-    out_dir = Path(out_dir)
-    options = {"num_masks": num_masks, "seed": seed}
-    images_shown, labels_shown = images[:shown], labels[:shown]
-    report = {"options": options, "mask_ratio": mask_ratio, "patch_size": patch_size,
-              "versions": artifacts.library_versions()}
-    report["table1"] = consistency(model, images[:count], labels[:count], mask_ratio=mask_ratio,
-                                   patch_size=patch_size, **options)
-    progressive_figure(model, images_shown, labels_shown, out_dir / "fig3_progressive.png",
-                       mask_ratio, patch_size, **options)
-    ablation_figure(model, images_shown[:1], labels_shown[:1], out_dir / "fig4_ablation.png",
-                    ratios, patch_sizes, **options)
-    report["fig5_agreement"] = direction_figure(
-        model, images_shown, labels_shown, out_dir / "fig5_gradient_vs_bfgs.png", mask_ratio,
-        patch_size, **{**options, "num_masks": min(num_masks, 256)})
-    return report
+    settings = {**{f"threshold {t}": (True, t) for t in thresholds}, "not binarised": (False, 0.5)}
+    expectation = FillInTheBlanks(model, verbose=0, **options)(images, labels).directions
+    everywhere = np.ones_like(expectation[..., :1])
+    random = {name: threshold_fill(expectation, everywhere, *setting).numpy()
+              for name, setting in settings.items()}
+    progressive = {name: FillInTheBlanks(model, mode="progressive", binarize=binarize,
+                                         threshold=threshold, verbose=0,
+                                         **options)(images, labels).prototypes
+                   for name, (binarize, threshold) in settings.items()}
+    return {"random": random, "progressive": progressive}

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from fill_blanks_models import QUARTER, brightness_model
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.validation import InputError
@@ -46,11 +47,51 @@ def test_fill_touches_only_blanks_and_is_binary_there(model, mode):
     np.testing.assert_array_equal(np.where(kept, result.filled, 0), np.where(kept, images, 0))
     assert set(np.unique(result.filled[~np.broadcast_to(kept, images.shape)])) <= {0.0, 1.0}
     assert set(np.unique(result.prototypes)) <= {0.0, 1.0}
-    assert result.prototypes.shape == images.shape and np.all(result.kept == 64)
-    assert np.all(result.drawn % 32 == 0)  # masks go through the model 32 at a time
-    if mode == "progressive":
+    assert result.prototypes.shape == images.shape
+    if mode == "random":
+        assert np.all(result.kept == 64) and np.all(result.drawn % 32 == 0)  # 32 per step
+        assert result.steps is None and result.step_predictions is None
+    else:  # one sequence, nothing selected; its last step is the prototype
+        assert np.all(result.kept == 1) and np.all(result.drawn == 1)
         assert result.steps.shape == (2, 4, 16, 16, 3)
+        assert result.step_predictions.shape == (2, 4)
         np.testing.assert_array_equal(result.steps[:, 0], result.filled)
+        np.testing.assert_array_equal(result.steps[:, -1], result.prototypes)
+
+
+def test_progressive_step_conditions_on_the_fills_before_it(model):
+    images = helpers.images(1, 16, seed=2)
+    probe = cet.probes.FillInTheBlanks(model, mode="progressive", verbose=0)
+    result = probe(images, 1)
+    sequence = probe._mode.masks(probe, probe.mask_seed(0), (8, 8))[:1].numpy()
+    for step in range(1, 4):
+        blank = sequence[0, step] == 0
+        before = result.steps[0, step - 1]
+        # pixels blanked at this step are refilled; every other pixel is the previous step's
+        np.testing.assert_array_equal(result.steps[0, step][~blank], before[~blank])
+    assert not np.array_equal(result.steps[0, -1], images[0])
+
+
+@pytest.mark.parametrize("mode", ["random", "progressive"])
+def test_a_model_of_one_regions_brightness_fills_exactly_that_region(mode):
+    probe = cet.probes.FillInTheBlanks(brightness_model(), mode=mode, patch_size=1,
+                                       num_masks=64, batch_size=64, verbose=0)
+    result = probe(np.full((2, 8, 8, 1), 0.8, np.float32), [1, 0])
+    np.testing.assert_array_equal(result.prototypes[0], QUARTER)  # class 1: the quarter on
+    np.testing.assert_array_equal(result.prototypes[1], 1 - QUARTER)  # class 0: the rest on
+
+
+def test_masked_labels_are_the_prediction_for_the_masked_input():
+    probe = cet.probes.FillInTheBlanks(brightness_model(), num_masks=8, batch_size=256,
+                                       verbose=0)
+    image = np.full((1, 8, 8, 1), 0.55, np.float32)  # quarter mean 0.55: class 1 unmasked...
+    assert probe.predict(image)[0] == 1
+    # ...but 3 of 4 masks blank one of its 4 patches (1 - C(12,4)/C(16,4) = 0.73): mean 0.41
+    assert probe.masked_labels(image)[0] == 0
+    progressive = cet.probes.FillInTheBlanks(brightness_model(), mode="progressive", verbose=0)
+    first = progressive._mode.masks(progressive, progressive.mask_seed(0), (4, 4))[0, 0].numpy()
+    expected = int(np.mean(image[0, :4, :4, 0] * first[:4, :4]) > 0.5)
+    assert progressive.masked_labels(image)[0] == expected
 
 
 def test_same_seed_same_result_other_seed_other_result(model):
@@ -93,6 +134,7 @@ def test_no_kept_mask_names_the_observed_predictions():
     ({"mode": "sequential"}, r"mode: expected one of \['random', 'progressive'\]"),
     ({"direction": "newton"}, r"direction: expected one of \['gradient', 'bfgs'\]"),
     ({"num_masks": 0}, "num_masks: expected an int >= 1, got 0"),
+    ({"threshold": 1.5}, r"threshold: expected a float in \[0, 1\], got 1.5"),
 ])
 def test_bad_options_are_refused(model, options, message):
     with pytest.raises(InputError, match=message):

@@ -36,6 +36,15 @@ def test_threshold_fill_normalises_over_the_region_only():
     np.testing.assert_allclose(soft, [0, 0.5, 1, 0])
 
 
+@pytest.mark.parametrize(("threshold", "expected"), [
+    (0.0, [1, 1, 1, 1, 1]), (0.5, [0, 0, 1, 1, 1]), (0.75, [0, 0, 0, 1, 1]),
+    (1.0, [0, 0, 0, 0, 1])])
+def test_threshold_turns_on_the_normalised_values_at_or_above_it(threshold, expected):
+    directions = tf.constant([-2.0, -1.0, 0.0, 1.0, 2.0])[None, None, :, None]  # -> 0 .25 .5 .75 1
+    binary = masks.threshold_fill(directions, tf.ones_like(directions), threshold=threshold)
+    np.testing.assert_array_equal(binary.numpy().ravel(), expected)
+
+
 @pytest.mark.parametrize(("grid", "ratio", "blanks"), [
     ((8, 8), 0.25, 16), ((2, 2), 0.1, 1), ((3, 3), 0.5, 4), ((2, 2), 0.99, 4)])
 def test_blank_count_rounds_the_ratio_and_keeps_one_to_all(grid, ratio, blanks):

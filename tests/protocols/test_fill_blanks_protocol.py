@@ -1,13 +1,14 @@
-"""Tests for the Fill in the blanks protocols: Table 1 consistency, Fig. 4 ablation, the figures."""
+"""Tests for the Fill in the blanks protocols: Table 1 (labels, rows, intervals), Figs. 4-6 data."""
 
-import json
+import dataclasses
 
 import helpers
 import keras
 import numpy as np
 import pytest
+from fill_blanks_models import QUARTER, brightness_model
 
-import cnn_explain_tf as cet
+from cnn_explain_tf.probes import FillInTheBlanks
 from cnn_explain_tf.protocols import fill_blanks
 
 
@@ -16,15 +17,76 @@ def model():
     return helpers.classifier(16, classes=4, head=None)
 
 
-def test_consistency_evaluation_runs_on_a_tiny_model(model):
-    images = helpers.images(4, 16, seed=8)
-    labels = cet.probes.FillInTheBlanks(model, verbose=0).predict(images)
-    report = fill_blanks.consistency(model, images, labels, num_masks=16, batch_size=16,
-                                     verbose=0)
-    assert set(report) == {"random", "progressive"}
-    for scores in report.values():
-        assert set(scores) == {"accuracy", "macro_f1", "weighted_f1", "without_prototype"}
-        assert 0 <= scores["accuracy"] <= 1 and 0 <= scores["weighted_f1"] <= 1
+def test_consistency_of_a_model_whose_prototypes_are_known():
+    # 8x8 images whose top-left quarter is bright (class 1) or dark (class 0): the prototypes
+    # are the quarter (class 1) and its complement (class 0), both classified as their label
+    images = np.stack([np.full((8, 8, 1), v, np.float32) for v in (0.9, 0.9, 0.1, 0.1)])
+    rows = fill_blanks.consistency(brightness_model(), images, truth=[1, 1, 0, 0], verbose=0,
+                                   patch_size=1, num_masks=32, batch_size=64, resamples=100)
+    assert [(r.mode, r.classified) for r in rows] == [
+        ("random", "M(x) + T(E[dx])"), ("random", "T(E[dx])"), ("progressive", "x after k fills")]
+    for row in rows:
+        assert (row.accuracy, row.macro_f1, row.weighted_f1) == (1.0, 1.0, 1.0)
+        assert (row.accuracy_low, row.accuracy_high) == (1.0, 1.0)
+        assert row.without_prototype == 0 and row.label_is_truth == 1.0 and row.images == 4
+
+
+def test_table_1_labels_are_the_predictions_for_the_masked_inputs():
+    # quarter mean 0.55: class 1 whole, but class 0 for 73 % of its masked inputs
+    images = np.full((2, 8, 8, 1), 0.55, np.float32)
+    prototypes = fill_blanks.prototype_set(brightness_model(), images, "random", truth=[1, 1],
+                                           verbose=0, num_masks=8, batch_size=256)
+    np.testing.assert_array_equal(prototypes.labels, [0, 0])
+    row = fill_blanks.consistency_rows(prototypes, resamples=50)[0]
+    assert row.label_is_truth == 0.0
+
+
+def test_an_image_without_a_prototype_is_reported_and_counted_wrong():
+    labels = np.array([0, 1, 1, 0])
+    prototypes = fill_blanks.PrototypeSet(
+        "random", labels, None, {"T(E[dx])": np.array([0, 1, -1, 0])},
+        {"T(E[dx])": np.zeros((4, 2, 2, 1), np.float32)}, np.array([5, 5, 0, 5]))
+    row = fill_blanks.consistency_rows(prototypes, resamples=200)[0]
+    assert row.accuracy == 0.75 and row.without_prototype == 0.25
+    assert row.without_prototype_images == (2,) and row.label_is_truth is None
+    assert row.accuracy_low < 0.75 < row.accuracy_high <= 1.0
+    assert 0 <= row.without_prototype_low < 0.25 < row.without_prototype_high
+    # sklearn's F1 by hand: class 0 P = R = 1 -> 1; class 1 P = 1, R = 1/2 -> 2/3
+    assert row.macro_f1 == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_few_masks_still_give_every_image_a_prototype(model):
+    # ŷ is the most frequent class of the first batch of masks, so that batch keeps one
+    prototypes = fill_blanks.prototype_set(model, helpers.images(3, 16, seed=2), "random",
+                                           verbose=0, num_masks=1, max_draws=1, batch_size=8)
+    assert np.all(prototypes.kept == 1) and not prototypes.without_prototype.any()
+
+
+def test_bootstrap_interval_of_a_two_point_mean_by_hand():
+    # the mean of a resample of [0, 1] is 0, 1/2 or 1 with probabilities 1/4, 1/2, 1/4
+    assert fill_blanks.bootstrap_interval(np.mean, (np.array([0.0, 1.0]),), 4000) == (0.0, 1.0)
+    low, high = fill_blanks.bootstrap_interval(np.mean, (np.array([0.0, 1.0]),), 4000,
+                                               level=0.4)
+    assert (low, high) == (0.5, 0.5)  # the 30 % and 70 % quantiles both fall on 1/2
+
+
+def test_bootstrap_interval_matches_scipy_percentile_bootstrap():
+    from scipy import stats
+
+    values = np.random.default_rng(3).normal(size=60)
+    ours = fill_blanks.bootstrap_interval(np.mean, (values,), 4000)
+    theirs = stats.bootstrap((values,), np.mean, n_resamples=4000, method="percentile",
+                             random_state=1).confidence_interval
+    np.testing.assert_allclose(ours, (theirs.low, theirs.high), atol=0.04)
+
+
+def test_rows_are_typed_and_json_ready(model):
+    rows = fill_blanks.consistency(model, helpers.images(2, 16, seed=8), verbose=0,
+                                   num_masks=8, batch_size=8, resamples=20)
+    assert [r.mode for r in rows] == ["random", "random", "progressive"]
+    assert all(isinstance(r, fill_blanks.ConsistencyRow) for r in rows)
+    assert all(0 <= r.accuracy_low <= r.accuracy <= r.accuracy_high <= 1 for r in rows)
+    assert set(dataclasses.asdict(rows[0])) >= {"accuracy", "macro_f1_low", "weighted_f1_high"}
 
 
 def test_mask_ablation_gives_one_prototype_batch_per_pair(model):
@@ -47,25 +109,30 @@ def test_a_pair_without_kept_masks_maps_to_nan_images():
     assert all(np.isnan(p).all() and p.shape == images.shape for p in prototypes.values())
 
 
-def test_evaluate_writes_figures_3_4_5_and_returns_table_1(model, tmp_path):
-    images = helpers.images(3, 16, seed=4)
-    labels = cet.probes.FillInTheBlanks(model, verbose=0).predict(images)
-    report = fill_blanks.evaluate(model, images, labels, tmp_path, count=2, num_masks=4,
-                                  ratios=(0.25,), patch_sizes=(4,), shown=2)
-    assert list(report) == ["options", "mask_ratio", "patch_size", "versions", "table1",
-                            "fig5_agreement"]
-    assert report["options"] == {"num_masks": 4, "seed": 0}
-    assert set(report["table1"]) == {"random", "progressive"}
-    assert 0 <= report["fig5_agreement"] <= 1
-    json.dumps(report)
-    for name in ("fig3_progressive.png", "fig4_ablation.png", "fig5_gradient_vs_bfgs.png"):
-        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "fig3_progressive.png", "fig4_ablation.png", "fig5_gradient_vs_bfgs.png"]
+def test_binarization_thresholds_and_the_unbinarised_fill():
+    images = np.full((1, 8, 8, 1), 0.9, np.float32)
+    settings = fill_blanks.binarization(brightness_model(), images, [1], (0.5, 1.0),
+                                        patch_size=1, num_masks=16, batch_size=64)
+    assert set(settings) == {"random", "progressive"}
+    assert list(settings["random"]) == ["threshold 0.5", "threshold 1.0", "not binarised"]
+    np.testing.assert_array_equal(settings["random"]["threshold 0.5"][0], QUARTER)
+    np.testing.assert_array_equal(settings["progressive"]["threshold 0.5"][0], QUARTER)
+    assert settings["random"]["threshold 1.0"].sum() < QUARTER.sum()  # only the largest dx
+    soft = settings["random"]["not binarised"]
+    assert soft.max() == 1 and 0 < soft[0][QUARTER > 0].min() and soft[0][QUARTER == 0].max() == 0
+
+
+def test_order_agreement_of_gradient_and_bfgs(model):
+    images = helpers.images(2, 16, seed=4)
+    labels = FillInTheBlanks(model, batch_size=8, verbose=0).masked_labels(images)
+    orders, agreement = fill_blanks.order_agreement(model, images, labels, num_masks=8,
+                                                    batch_size=8, bfgs_steps=1)
+    assert set(orders) == {"gradient", "bfgs"} and 0 <= agreement <= 1
+    assert agreement == np.mean(orders["gradient"] == orders["bfgs"])
 
 
 def test_the_module_opens_with_its_paper_table():
     table = fill_blanks.__doc__
-    for entry in ("Eq. 1", "Eq. 2", "Eq. 3", "Eq. 4", "Eq. 5", "Table 1", "Fig. 3", "Fig. 4",
-                  "Fig. 5", "2411.10273"):
+    for entry in ("Eq. 1", "Eq. 2", "Eq. 3", "Eq. 4", "Eq. 5", "Table 1", "Fig. 2", "Fig. 3",
+                  "Fig. 4", "Fig. 5", "Fig. 6", "2411.10273"):
         assert entry in table

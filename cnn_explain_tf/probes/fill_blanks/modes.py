@@ -1,4 +1,4 @@
-"""Fill in the blanks' masking modes as strategy objects: random masks, progressive partitions."""
+"""Fill in the blanks' masking modes as strategy objects: random masks, one progressive sequence."""
 
 from __future__ import annotations
 
@@ -13,33 +13,39 @@ from cnn_explain_tf.probes.fill_blanks.masks import (
     progressive_masks,
     progressive_steps,
     random_masks,
+    threshold_fill,
 )
 
 if TYPE_CHECKING:
     from cnn_explain_tf.probes.fill_blanks.probe import FillInTheBlanks
 
-__all__ = ["MODES", "Example", "MaskBatch", "ProgressiveMode", "RandomMode"]
+__all__ = ["MODES", "Fills", "MaskBatch", "ProgressiveMode", "RandomMode"]
 
 
 class MaskBatch(NamedTuple):
-    """What one compiled step learns from `batch_size` masks of one image."""
+    """What one compiled step of the random mode learns from `batch_size` masks of one image."""
 
     fields: tf.Tensor
     """(n, H, W, C) the fill directions of the masks."""
     regions: tf.Tensor
-    """(n, H, W, 1) where each field counts in the expectation (1) or not (0)."""
+    """(n, H, W, 1) where each field counts in the expectation (1, the blanks) or not (0)."""
     consistent: tf.Tensor
-    """(n,) bool: the masked image (every step of a partition) is classified as the target."""
+    """(n,) bool: the masked image is classified as the target."""
     predictions: tf.Tensor
-    """(n,) or (n, k) int32 classes predicted on the masked images."""
+    """(n,) int32 classes predicted on the masked images."""
 
 
-class Example(NamedTuple):
-    """One example mask per image and the image it fills, for the result."""
+class Fills(NamedTuple):
+    """What a mode computes for a batch of images (the fields of `FillResult` but the targets)."""
 
+    prototypes: np.ndarray
+    directions: np.ndarray
     masks: np.ndarray
     filled: np.ndarray
     steps: np.ndarray | None
+    step_predictions: np.ndarray | None
+    kept: np.ndarray
+    drawn: np.ndarray
 
 
 class RandomMode:
@@ -67,16 +73,40 @@ class RandomMode:
                                                                  1.0 - masks)
         return MaskBatch(directions, 1.0 - masks, tf.equal(predictions, target), predictions)
 
-    def example(self, fill: FillInTheBlanks, grid, seeds, images, targets, prototypes) -> Example:
-        """Each image's first mask, filled with its prototype: M(x) + T(E[dx]) (Eq. 3)."""
-        masks = tf.concat([self.masks(fill, s, grid)[:1] for s in seeds], 0).numpy()
-        filled = images * masks[..., None] + (1 - masks[..., None]) * prototypes
-        return Example(masks, filled, None)
+    def masked_label(self, fill: FillInTheBlanks, image: np.ndarray, index: int, grid) -> int:
+        """The most frequent class over the first batch of masked inputs M(x) of the image."""
+        masks = self.masks(fill, fill.mask_seed(index), grid).numpy()[..., None]
+        return int(np.argmax(np.bincount(fill.predict(image[None] * masks),
+                                         minlength=fill.num_classes)))
+
+    def fill(self, fill: FillInTheBlanks, images: np.ndarray, targets: np.ndarray,
+             grid) -> Fills:
+        """T(E[dx]) per image and the example M(x) + T(E[dx]) (Eq. 3-5).
+
+        The example mask is the image's first drawn mask whose M(x) is classified as the target
+        (the first drawn mask when none of the first batch is); T is normalised over its blanks.
+        """
+        expectations, kept, drawn = fill.expectations(images, targets, grid)
+        prototypes = threshold_fill(tf.constant(expectations), tf.ones_like(images[..., :1]),
+                                    fill.binarize, fill.threshold).numpy()
+        masks = []
+        for index, (image, target) in enumerate(zip(images, targets)):
+            first = self.masks(fill, fill.mask_seed(index), grid).numpy()
+            hits = np.flatnonzero(fill.predict(image[None] * first[..., None]) == target)
+            masks.append(first[hits[0] if hits.size else 0])
+        masks = np.stack(masks)[..., None]
+        fills = threshold_fill(tf.constant(expectations), tf.constant(1.0 - masks),
+                               fill.binarize, fill.threshold).numpy()
+        return Fills(prototypes, expectations, masks[..., 0], images * masks + fills, None, None,
+                     kept, drawn)
 
 
 class ProgressiveMode:
-    """Progressive mode: k disjoint masks filled in turn; a partition counts when every step is
-    still classified as the target, and the prototype is T of the mean final fill.
+    """Progressive mode: one sequence of k disjoint masks covering the image, filled in turn.
+
+    Step i blanks M_i of the image filled so far (x with T_1 ... T_{i-1} in place) and fills it
+    with T_i(dx); after k steps every pixel is a fill, and that image is the prototype. Nothing
+    is averaged or selected: the sequence is drawn once per image (num_masks is unused).
 
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.2, Fig. 3.
     """
@@ -84,30 +114,28 @@ class ProgressiveMode:
     name = "progressive"
 
     def steps(self, mask_ratio: float) -> int:
-        """Fills per partition: k = round(1 / mask_ratio)."""
+        """Fills per sequence: k = round(1 / mask_ratio)."""
         return progressive_steps(mask_ratio)
 
     def masks(self, fill: FillInTheBlanks, seed, grid: Sequence[int]) -> tf.Tensor:
-        """(batch_size, k, H, W) partitions into k disjoint masks."""
+        """(batch_size, k, H, W) sequences of k disjoint masks."""
         return progressive_masks(seed, fill.batch_size, grid, fill.patch_size, fill.num_steps)
 
-    def batch(self, fill: FillInTheBlanks, grid, image, target, seed) -> MaskBatch:
-        """The final fill of each partition, over the whole image."""
-        masks = self.masks(fill, seed, grid)
-        images = tf.tile(image[None], [fill.batch_size, 1, 1, 1])
-        steps, predictions = fill.fill_progressively(images, tf.fill([fill.batch_size], target),
-                                                     masks[..., None])
-        consistent = tf.reduce_all(tf.equal(predictions, target), axis=1)
-        return MaskBatch(steps[:, -1], tf.ones_like(masks[:, 0, ..., None]), consistent,
-                         predictions)
+    def masked_label(self, fill: FillInTheBlanks, image: np.ndarray, index: int, grid) -> int:
+        """The class of M_1(x), the first masked input of the image's sequence."""
+        first = self.masks(fill, fill.mask_seed(index), grid)[:1, 0].numpy()[..., None]
+        return int(fill.predict(image[None] * first)[0])
 
-    def example(self, fill: FillInTheBlanks, grid, seeds, images, targets, prototypes) -> Example:
-        """Each image's first partition filled step by step (Fig. 3); the first step's mask."""
-        partitions = tf.concat([self.masks(fill, s, grid)[:1] for s in seeds], 0)
-        steps = fill.fill_progressively(tf.constant(images), tf.constant(targets),
-                                        partitions[..., None])[0].numpy()
-        return Example(partitions[:, 0].numpy(), steps[:, 0], steps)
+    def fill(self, fill: FillInTheBlanks, images: np.ndarray, targets: np.ndarray,
+             grid) -> Fills:
+        """Each image's first sequence filled step by step (Fig. 3); the final image is T."""
+        sequences = np.stack([self.masks(fill, fill.mask_seed(index), grid)[0].numpy()
+                              for index in range(len(images))])
+        steps, predictions, directions = fill.fill_progressively(images, targets, sequences)
+        ones = np.ones(len(images), np.int64)
+        return Fills(steps[:, -1], directions, sequences[:, 0], steps[:, 0], steps, predictions,
+                     ones, ones)
 
 
 MODES = {mode.name: mode for mode in (RandomMode(), ProgressiveMode())}
-"""Mode name -> its strategy: how masks are drawn, probed and shown."""
+"""Mode name -> its strategy: how masks are drawn, probed and filled."""

@@ -49,16 +49,21 @@ class FillResult:
     """What `FillInTheBlanks` returns for a batch of B images (arrays are float32 unless noted).
 
     Attributes:
-        prototypes: (B, H, W, C) T(E[dx]): the model's fill of every pixel (random mode), or T of
-            the mean progressive fill over the kept partitions (progressive mode).
-        directions: (B, H, W, C) the expectation before T (E[dx] over the kept masks, per pixel
-            over the masks that blank it; progressive: the mean fill).
-        masks: (B, H, W) one example mask M, 1 kept and 0 blank (progressive: the first step's).
-        filled: (B, H, W, C) M(x) + T(dx) for that mask: x where M is 1, the fill where M is 0.
-        steps: progressive mode: (B, k, H, W, C) the image after each of the k fills of the example
-            partition (Fig. 3); None in random mode.
-        kept: (B,) int, masks (random) or partitions (progressive) kept per image.
-        drawn: (B,) int, masks or partitions drawn per image.
+        prototypes: (B, H, W, C) random mode: T(E[dx]), the model's fill of every pixel (T
+            normalised over the whole image); progressive mode: the image after the k fills of
+            the sequence, every pixel a fill.
+        directions: (B, H, W, C) before T: E[dx] over the kept masks, per pixel over the masks
+            that blank it (random); each pixel's dx at the step that blanked it (progressive).
+        masks: (B, H, W) the example mask M, 1 kept and 0 blank: the first drawn mask whose M(x)
+            is classified as the target (random); the sequence's first mask M_1 (progressive).
+        filled: (B, H, W, C) M(x) + T(dx) for that mask (Eq. 3): x where M is 1, the fill where
+            M is 0; random: T(E[dx]) normalised over M's blanks (Eqs. 4-5); progressive: step 1.
+        steps: progressive mode: (B, k, H, W, C) the image after each of the k fills (Fig. 3);
+            None in random mode.
+        step_predictions: progressive mode: (B, k) int, the class predicted on each step's
+            masked input (step 1: M_1(x)); None in random mode.
+        kept: (B,) int, masks kept per image (random; progressive: 1, its one sequence).
+        drawn: (B,) int, masks drawn per image (random; progressive: 1).
         targets: (B,) int, the classes the blanks were filled for.
     """
 
@@ -67,6 +72,7 @@ class FillResult:
     masks: np.ndarray
     filled: np.ndarray
     steps: np.ndarray | None
+    step_predictions: np.ndarray | None
     kept: np.ndarray
     drawn: np.ndarray
     targets: np.ndarray
@@ -79,12 +85,12 @@ class FillInTheBlanks(Probe):
     patches; predict on M(x) (blanks set to 0, Eq. 1) and keep the masks still classified as the
     target y; dx = -grad_x L(f(M(x)), y) (cross-entropy on the logits, Eq. 2), kept only on the
     blanks; E[dx] over the kept masks (Eq. 5), per pixel over the masks that blank it; the
-    prototype is T(E[dx]) with T = binarise(normalise(.)) (Eq. 4). Progressive mode:
-    k = round(1 / mask_ratio) disjoint masks that together cover the image; step i blanks M_i of
-    the image filled so far and fills it with T(dx) (Fig. 3); a partition is kept when every step
-    is still classified as y, and the prototype is T of the mean fill. With direction="bfgs", dx
-    is the displacement after `bfgs_steps` BFGS steps on the blanks (second order, Fig. 5)
-    instead of the negative gradient.
+    prototype is T(E[dx]) with T = binarise(normalise(.)) (Eq. 4) and `filled` is M(x) + T(E[dx])
+    for one kept mask (Eq. 3). Progressive mode: one sequence of k = round(1 / mask_ratio)
+    disjoint masks that together cover the image; step i blanks M_i of the image filled so far
+    and fills it with T(dx) for y (Fig. 3); the prototype is the image after the k-th fill. With
+    direction="bfgs", dx is the displacement after `bfgs_steps` BFGS steps on the blanks (second
+    order, Fig. 5) instead of the negative gradient.
 
     Masks are drawn, predicted and differentiated `batch_size` at a time in one compiled step
     (never one by one), until `num_masks` are kept (N*; the paper asks for more than 10,000) or
@@ -96,11 +102,13 @@ class FillInTheBlanks(Probe):
         mask_ratio: fraction of patches blanked per mask, in (0, 1); round(ratio * patches) (at
             least 1) patches are blanked exactly.
         patch_size: side of the square patches, a divisor of the image height and width.
-        num_masks: masks (partitions) to keep per image, N*.
+        num_masks: masks to keep per image, N* (random mode; the progressive mode draws one
+            sequence).
         mode: "random" or "progressive" (see `modes.MODES`).
         direction: "gradient" (first order) or "bfgs" (a few BFGS steps); see `DIRECTIONS`.
         binarize: T thresholds the normalised fill into {0, 1}.
-        threshold: the binarisation threshold on the normalised fill.
+        threshold: the binarisation threshold on the normalised fill: a value >= threshold
+            becomes 1 (0 turns every blank pixel on, 1 only the pixels of the largest dx).
         bfgs_steps: BFGS iterations for direction="bfgs".
         max_draws: give up after this many masks per image (default 10 * num_masks).
         batch_size: masks per compiled step.
@@ -141,27 +149,50 @@ class FillInTheBlanks(Probe):
 
         Args:
             images: (B, H, W, C) floats in [0, 1].
-            targets: None (the predicted class), an int, or B ints.
+            targets: None (the class predicted on the whole image), an int, or B ints; the
+                paper's label, the class predicted on the masked input, is `masked_labels`.
 
         Returns:
             A `FillResult`.
 
         Raises:
-            NoMaskKeptError: no masked version of an image was classified as its target; the
-                message gives the observed predictions.
+            NoMaskKeptError: random mode: no masked version of an image was classified as its
+                target; the message gives the observed predictions.
         """
         images = check_images(images, self.input_shape)
         targets = check_targets(targets, len(images), self.num_classes)
         targets = np.where(targets < 0, self.predict(images), targets).astype(np.int32)
         grid = patch_grid(images.shape[1:3], self.patch_size)
+        fills = self._mode.fill(self, images, targets, grid)
+        return FillResult(*(_float32(value) for value in fills[:4]), fills.steps,
+                          fills.step_predictions, fills.kept, fills.drawn, targets)
+
+    def masked_labels(self, images) -> np.ndarray:
+        """(B,) int32 the class the model predicts for each image's masked input, ŷ = f(M(x)).
+
+        Random mode: the most frequent class over the first `batch_size` masks drawn for the
+        image (ties: the lowest class); progressive mode: the class of M_1(x), the first masked
+        input of the image's sequence. These are the labels of Table 1 (Section 4.3).
+        """
+        images = check_images(images, self.input_shape)
+        grid = patch_grid(images.shape[1:3], self.patch_size)
+        return np.array([self._mode.masked_label(self, image, index, grid)
+                         for index, image in enumerate(images)], np.int32)
+
+    def mask_seed(self, index: int) -> tf.Tensor:
+        """The stateless seed of the first batch of masks drawn for image `index`."""
+        return tf.random.experimental.stateless_fold_in([self.seed, index], 0)
+
+    def expectations(self, images: np.ndarray, targets: np.ndarray, grid):
+        """(E[dx] (B, H, W, C), kept (B,), drawn (B,)) of the random mode, batch by batch."""
         step = self._batch_step(images.shape[1:], grid)
         with tqdm(total=len(images) * self.num_masks, unit="mask", disable=not self.verbose,
                   desc=f"fill in the blanks ({self.mode})") as bar:
             sums = [self._expectation(step, index, image, target, bar)
                     for index, (image, target) in enumerate(zip(images, targets))]
         expectations = np.stack([total / np.maximum(count, 1.0) for total, count, _, _ in sums])
-        return self._result(images, targets, grid, expectations,
-                            np.array([s[2] for s in sums]), np.array([s[3] for s in sums]))
+        return (expectations.astype(np.float32), np.array([s[2] for s in sums]),
+                np.array([s[3] for s in sums]))
 
     def directions(self, images, targets=None) -> np.ndarray:
         """dx for whole images (every pixel free): -grad L, or the BFGS displacement.
@@ -172,28 +203,39 @@ class FillInTheBlanks(Probe):
         return self.run(self.compiled("directions", self._whole_image_directions), images,
                         targets)
 
-    def fill_progressively(self, images: tf.Tensor, targets: tf.Tensor, masks: tf.Tensor):
+    def fill_progressively(self, images, targets, masks):
         """Fills k disjoint masks in turn, each conditioned on the previous fills (Fig. 3).
 
         Args:
             images: (n, H, W, C) float32.
             targets: (n,) int32 classes to fill for.
-            masks: (n, k, H, W, 1) masks, 1 kept and 0 blank, disjoint blanks covering the image.
+            masks: (n, k, H, W) masks, 1 kept and 0 blank, disjoint blanks covering the image.
 
         Returns:
             (steps (n, k, H, W, C) the image after each fill, predictions (n, k) int32 on each
-            masked image).
+            masked input, directions (n, H, W, C) each pixel's dx at the step that blanked it),
+            as numpy, computed `batch_size` images at a time in one compiled step.
         """
-        current, steps, predictions = images, [], []
+        shape = (None, *np.shape(masks)[1:])
+        step = self.compiled(("progressive", shape), self._progressive, [
+            tf.TensorSpec((None, *self.input_shape), tf.float32), tf.TensorSpec((None,), tf.int32),
+            tf.TensorSpec(shape, tf.float32)])
+        parts = [step(images[i:i + self.batch_size], targets[i:i + self.batch_size],
+                      masks[i:i + self.batch_size]) for i in range(0, len(images), self.batch_size)]
+        return tuple(np.concatenate([part[j].numpy() for part in parts]) for j in range(3))
+
+    def _progressive(self, images: tf.Tensor, targets: tf.Tensor, masks: tf.Tensor):
+        current, steps, predictions, directions = images, [], [], tf.zeros_like(images)
         for index in range(masks.shape[1]):
-            mask = masks[:, index]
+            mask = masks[:, index, ..., None]
             direction, predicted = self.direction_and_predictions(current * mask, targets,
                                                                   1.0 - mask)
-            fill = threshold_fill(direction, 1.0 - mask, self.binarize, self.threshold)
-            current = current * mask + fill
+            current = current * mask + threshold_fill(direction, 1.0 - mask, self.binarize,
+                                                      self.threshold)
+            directions += direction * (1.0 - mask)
             steps.append(current)
             predictions.append(predicted)
-        return tf.stack(steps, 1), tf.stack(predictions, 1)
+        return tf.stack(steps, 1), tf.stack(predictions, 1), directions
 
     def direction_and_predictions(self, images: tf.Tensor, targets: tf.Tensor,
                                   regions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -267,16 +309,9 @@ class FillInTheBlanks(Probe):
             warnings.warn(f"image {index}: only {kept} of {self.num_masks} masks were kept after "
                           f"{drawn} draws (max_draws); the expectation uses those", stacklevel=4)
 
-    def _result(self, images, targets, grid, expectations, kept, drawn) -> FillResult:
-        """T of the expectations, and one example mask (or partition) per image."""
-        everywhere = tf.ones_like(expectations[..., :1])
-        prototypes = threshold_fill(tf.constant(expectations, tf.float32), everywhere,
-                                    self.binarize, self.threshold).numpy()
-        seeds = [tf.random.experimental.stateless_fold_in([self.seed, i], 0)
-                 for i in range(len(images))]
-        masks, filled, steps = self._mode.example(self, grid, seeds, images, targets, prototypes)
-        return FillResult(prototypes, expectations.astype(np.float32), masks.astype(np.float32),
-                          filled.astype(np.float32), steps, kept, drawn, targets)
+
+def _float32(array) -> np.ndarray:
+    return np.asarray(array, np.float32)
 
 
 def _check_fraction(name: str, value, open_interval: bool) -> float:
