@@ -101,7 +101,8 @@ def squeezenet(input_shape, num_classes: int, version: str = "1_0", width_diviso
 
     With the defaults, 1,248,424 (1.0) and 1,235,496 (1.1) parameters at 1000 classes. The
     CPU-sized variants divide every width by `width_divisor`, may use stride 1 in conv1 for
-    small images and add batch norm (`normalize`), keeping the 1.0 / 1.1 layouts.
+    small images and add batch norm after every convolution (`normalize`; on conv10 it also
+    keeps every class's ReLU logit alive), keeping the 1.0 / 1.1 layouts.
 
     References: Iandola et al., "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and
     <0.5MB model size", arXiv 1602.07360; SqueezeNet v1.1 (github.com/forresti/SqueezeNet).
@@ -119,8 +120,7 @@ def squeezenet(input_shape, num_classes: int, version: str = "1_0", width_diviso
         if index in spec["pool_after"]:
             x = ceil_max_pool(x, f"pool{index}")
     x = layers.Dropout(0.5, name="dropout")(x)
-    x = layers.Conv2D(num_classes, 1, name="conv10")(x)
-    x = layers.ReLU(name="conv10_relu")(x)
+    x = conv_relu(x, num_classes, 1, "conv10", normalize=normalize)
     outputs = layers.GlobalAveragePooling2D(name="avgpool")(x)
     return keras.Model(inputs, outputs, name=name or f"squeezenet{version}")
 

@@ -89,9 +89,9 @@ def alexnet_lite(input_shape, num_classes: int) -> keras.Model:
 
 
 def squeezenet_lite(version: str):
-    """A SqueezeNet `version` builder at half its widths, stride-1 conv1, batch norm."""
+    """A SqueezeNet `version` builder at 1/4 of its widths, stride-1 conv1, batch norm."""
     def build(input_shape, num_classes: int) -> keras.Model:
-        return squeezenet(input_shape, num_classes, version, width_divisor=2, stem_stride=1,
+        return squeezenet(input_shape, num_classes, version, width_divisor=4, stem_stride=1,
                           normalize=True, name=f"squeezenet{version}_lite")
     return build
 
