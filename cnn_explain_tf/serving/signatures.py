@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import keras
@@ -11,17 +12,38 @@ from cnn_explain_tf import graph
 from cnn_explain_tf.explain import Explainer
 from cnn_explain_tf.validation import InputError
 
-__all__ = ["SignatureBuilder", "has_probability_head"]
+__all__ = ["SignatureBuilder", "probability_function"]
 
 IMAGES, IMAGES_BYTES, TARGETS = "images", "images_bytes", "targets"
 
 
-def has_probability_head(model: keras.Model, output: int | None = None) -> bool:
-    """True when the (selected) output comes out of a softmax or sigmoid."""
+def probability_function(model: keras.Model, output: int | None = None) -> Callable:
+    """Maps the linearised head's logits (`graph.run`) to the classifier's probabilities: the
+    head's sigmoid, else a softmax (also for a linear head); the identity for a subclassed model,
+    whose output `graph.run` cannot linearise."""
     head = graph.output_layer(model, output)
-    if isinstance(head, keras.layers.Softmax):
-        return True
-    return getattr(head, "activation", None) in graph.SQUASHING
+    if head is None:
+        return tf.identity
+    return tf.sigmoid if getattr(head, "activation", None) is keras.activations.sigmoid else (
+        tf.nn.softmax)
+
+
+def _observed(explainer: Explainer) -> tuple[Explainer, list]:
+    """A shallow copy of `explainer` that records each (inputs, logits) of its forward passes.
+
+    The signature reads the logits of the pass on its own images from it (CAMs and the
+    input-gradient methods run one), so probabilities and predicted classes cost no second
+    forward pass; the caller's explainer is not changed.
+    """
+    observed, passes = copy.copy(explainer), []
+
+    def forward(images, taps=(), rules=None):
+        tapped, logits = explainer.forward(images, taps=taps, rules=rules)
+        passes.append((images, logits))
+        return tapped, logits
+
+    observed.forward = forward
+    return observed, passes
 
 
 class SignatureBuilder:
@@ -56,7 +78,7 @@ class SignatureBuilder:
             raise InputError(f"model: expected a (B, classes) classifier output to serve, got "
                              f"output shape {output_shape}")
         self.num_classes = int(output_shape[-1])
-        self.squashed = has_probability_head(model, output)
+        self.squash = probability_function(model, output)
 
     def probabilities(self, encoded: bool = False) -> tf.types.experimental.GenericFunction:
         """The traced {"images"} -> {"probabilities"} function (the classifier's softmax/sigmoid
@@ -79,10 +101,13 @@ class SignatureBuilder:
         def serve(inputs):
             images = self._images(inputs, encoded)
             targets = self._targets(inputs[TARGETS], tf.shape(images)[0])
-            probabilities = self._probabilities(images)
+            observed, passes = _observed(explainer)
+            maps = observed.explain_batch(images, targets)
+            logits = [out for seen, out in passes if seen is images and out.shape.rank == 2]
+            probabilities = (self.squash(tf.cast(logits[0], tf.float32)) if logits
+                             else self._probabilities(images))
             predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-            return {"maps": explainer.explain_batch(images, targets),
-                    "targets": tf.where(targets < 0, predicted, targets),
+            return {"maps": maps, "targets": tf.where(targets < 0, predicted, targets),
                     "probabilities": probabilities}
 
         return self._traced(serve, encoded, with_targets=True)
@@ -101,9 +126,9 @@ class SignatureBuilder:
         return function
 
     def _probabilities(self, images: tf.Tensor) -> tf.Tensor:
-        outputs = graph.select_output(self.model(images, training=False), self.output)
-        outputs = tf.cast(outputs, tf.float32)
-        return outputs if self.squashed else tf.nn.softmax(outputs)
+        """The probabilities from the linearised head's logits (one forward pass)."""
+        return self.squash(tf.cast(graph.run(self.model, images, output=self.output)[1],
+                                   tf.float32))
 
     def _images(self, inputs: dict, encoded: bool) -> tf.Tensor:
         if encoded:
