@@ -107,8 +107,8 @@ class StudyConfig:
 
 
 PRESETS: dict[str, StudyConfig] = {
-    "smoke": StudyConfig(datasets=("digits",), archs=("cnn3",), image_size=(16, 16), epochs=2,
-                         train_examples=512, count=6, num_masks=32, ratios=(0.25,),
+    "smoke": StudyConfig(datasets=("digits",), archs=("cnn3",), image_size=(16, 16), epochs=3,
+                         train_examples=1024, count=6, num_masks=32, ratios=(0.25,),
                          patch_sizes=(2, 4), thresholds=(0.5,), shown=2, figure_masks=16,
                          bfgs_steps=1, resamples=200, preset="smoke"),
     "quick": StudyConfig(preset="quick"),

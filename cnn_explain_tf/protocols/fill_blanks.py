@@ -36,6 +36,7 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
+from cnn_explain_tf.metrics.intervals import resample_indices
 from cnn_explain_tf.probes.fill_blanks import (
     DIRECTIONS,
     MODES,
@@ -122,12 +123,13 @@ class ConsistencyRow:
 def bootstrap_interval(statistic: Callable[..., float], arrays: Sequence[np.ndarray],
                        resamples: int = 1000, level: float = 0.95,
                        seed: int = 0) -> tuple[float, float]:
-    """The percentile bootstrap interval of `statistic` over the rows of `arrays`.
+    """The percentile bootstrap interval of any `statistic` (F1 is no mean) over N rows.
 
-    Draws `resamples` resamples of the N rows with replacement (the same rows from every array)
-    and returns the (1 - level) / 2 and (1 + level) / 2 quantiles (numpy's linear interpolation)
-    of the statistic over them. Example: the mean of [0, 1] takes 0, 0.5 and 1 with
-    probabilities 1/4, 1/2, 1/4, so its 95 % interval is (0, 1).
+    The resamples are `metrics.intervals.resample_indices` (one stratum of the N rows, the same
+    rows from every array); the bounds are the (1 - level) / 2 and (1 + level) / 2 quantiles
+    (numpy's linear interpolation) of the statistic over them, as in
+    `metrics.intervals.bootstrap_interval`, which handles means only. Example: the mean of
+    [0, 1] takes 0, 0.5 and 1 with probabilities 1/4, 1/2, 1/4, so its 95 % interval is (0, 1).
 
     Args:
         statistic: (*resampled arrays) -> a float.
@@ -138,8 +140,7 @@ def bootstrap_interval(statistic: Callable[..., float], arrays: Sequence[np.ndar
 
     References: Efron & Tibshirani, "An Introduction to the Bootstrap" (1993), Section 13.3.
     """
-    rows = len(arrays[0])
-    draws = np.random.default_rng(seed).integers(0, rows, (resamples, rows))
+    draws = resample_indices([len(arrays[0])], resamples, seed)[0]
     values = [statistic(*(np.asarray(a)[draw] for a in arrays)) for draw in draws]
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
