@@ -10,22 +10,9 @@ from cnn_explain_tf.fill_blanks_study import sections
 from cnn_explain_tf.fill_blanks_study.config import PRESETS, STAGES, StudyConfig
 from cnn_explain_tf.fill_blanks_study.layout import Study
 from cnn_explain_tf.fill_blanks_study.stages import build_chain, classifier_identity
-from cnn_explain_tf.validation import InputError
+from cnn_explain_tf.validation import InputError, check_choice
 
-__all__ = ["resolve", "result_line", "run_study"]
-
-
-def resolve(config: StudyConfig | str) -> StudyConfig:
-    """A preset's config by name, or `config` itself.
-
-    Raises:
-        InputError: an unknown preset name.
-    """
-    if isinstance(config, StudyConfig):
-        return config
-    if config not in PRESETS:
-        raise InputError(f"preset: expected one of {list(PRESETS)}, got {config!r}")
-    return PRESETS[config]
+__all__ = ["result_line", "run_study"]
 
 
 def run_study(out_dir: str | Path, config: StudyConfig | str = "quick", *,
@@ -52,7 +39,8 @@ def run_study(out_dir: str | Path, config: StudyConfig | str = "quick", *,
 
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", arXiv 2411.10273.
     """
-    config = resolve(config)
+    if isinstance(config, str):
+        config = PRESETS[check_choice("preset", config, list(PRESETS))]
     if classifier is not None and not Path(classifier).is_file():
         raise InputError(f"classifier: expected a .keras file, got {classifier} (no such file)")
     study = Study(Path(out_dir), config, None if classifier is None else Path(classifier),
