@@ -113,20 +113,25 @@ def common_form(maps, size: tuple[int, int]) -> np.ndarray:
     return np.where(span > 0, (resized - low) / np.where(span > 0, span, 1), 0).astype(np.float32)
 
 
+@tf.function(reduce_retracing=True)
+def _ssim(left: tf.Tensor, right: tf.Tensor, filter_size: int) -> tf.Tensor:
+    return tf.image.ssim(left, right, max_val=1.0, filter_size=filter_size)
+
+
 def similarity_matrices(maps: np.ndarray) -> np.ndarray:
     """(K, M, M) SSIM matrices of K sets of M maps (K, M, H, W) in [0, 1], in ONE batched
-    `tf.image.ssim` call over all K x M x M pairs (window min(11, H, W), max_val 1); symmetrised,
-    unit diagonal."""
+    `tf.image.ssim` call (compiled) over the K x M (M - 1) / 2 distinct pairs (SSIM is symmetric;
+    window min(11, H, W), max_val 1); unit diagonal."""
     maps = np.asarray(maps, np.float32)
     if maps.ndim != 4:
         raise InputError(f"maps: expected (sets, models, H, W) maps, got shape {maps.shape}")
     sets, count, height, width = maps.shape
-    left = np.repeat(maps, count, axis=1).reshape(-1, height, width, 1)
-    right = np.tile(maps, (1, count, 1, 1)).reshape(-1, height, width, 1)
-    values = tf.image.ssim(left, right, max_val=1.0, filter_size=min(11, height, width))
-    matrix = values.numpy().reshape(sets, count, count)
-    matrix = (matrix + matrix.transpose(0, 2, 1)) / 2
-    matrix[:, np.arange(count), np.arange(count)] = 1.0
+    rows, cols = np.triu_indices(count, 1)
+    left = maps[:, rows].reshape(-1, height, width, 1)
+    right = maps[:, cols].reshape(-1, height, width, 1)
+    values = _ssim(left, right, min(11, height, width)).numpy().reshape(sets, len(rows))
+    matrix = np.ones((sets, count, count), np.float32)
+    matrix[:, rows, cols] = matrix[:, cols, rows] = values
     return matrix
 
 
