@@ -37,8 +37,8 @@ def _observed(explainer: Explainer) -> tuple[Explainer, list]:
     """
     observed, passes = copy.copy(explainer), []
 
-    def forward(images, taps=(), rules=None):
-        tapped, logits = explainer.forward(images, taps=taps, rules=rules)
+    def forward(images, *args, **kwargs):
+        tapped, logits = explainer.forward(images, *args, **kwargs)
         passes.append((images, logits))
         return tapped, logits
 
