@@ -23,8 +23,13 @@ each equation, table and figure of the paper lives in this library:
 | Fig. 12-13: salt-and-pepper noise      | `noise_robustness`                                |
 | 95 % intervals of every table's means  | `metrics.mean_interval`, `difference_interval`    |
 
-(*) The extracted text of Eq. 8 is garbled; `metrics.ModifiedIncreaseInConfidence` says how it is
-reconstructed from Sec. 4.2.3. Table 3's confidences are those of the ground-truth class ("the
+(*) The extracted text of Eq. 8 is garbled ("(%) = sum - / = * 100"); read from Sec. 4.2.3 as Eq. 7
+mirrored on the images Eq. 7 ignores, the mean of 100 (C_energy - C_original) / C_original over
+the images whose energy map is more confident (see `metrics.ModifiedIncreaseInConfidence`). Eq. 9
+reads sum |I_GT - I_IM| / n, but its prose defines the error on "the ground truth background
+(1 - I_GT)": we take the mean heat on the background. Eq. 10 reads |I_GT - I*_IM|, but its prose
+is "the total difference between I_IM and I*_IM" (the maps with and without the CGMA): we take
+that. Table 3's confidences are those of the ground-truth class ("the
 likelihood of the object recognizer predicting the correct class"; `target="predicted"` is the
 predicted-class variant); a tie is not a win. Every row keeps its per-image values (`per_image`)
 for the bootstrap intervals.

@@ -157,13 +157,13 @@ def test_quiet_cli_run_prints_only_its_result_line(smoke, capsys):
 
 def test_missing_figure_is_rebuilt_and_the_rest_reused(smoke):
     out, first = smoke
-    figure = out / "evaluate" / "figures" / "fig5_digits__vgg_lite.png"
+    figure = out / "evaluate" / "figures" / "fig9_patterns32__inception_lite.png"
     figure.unlink()
     reproduce.reproduce(out, "smoke", verbose=0)
     again = _saved(out)
     assert [s["status"] for s in again["stages"]] == ["cached", "cached", "cached", "ran"]
     assert figure.stat().st_size > 0
-    dice = [[row["Dice lsft vs mask"] for row in _tables(r)["table2"]] for r in (again, first)]
+    dice = [[row["LSFT Dice vs mask"] for row in _tables(r)["unseen"]] for r in (again, first)]
     assert dice[0] == pytest.approx(dice[1], rel=1e-4)
 
 
