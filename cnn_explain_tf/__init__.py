@@ -6,7 +6,8 @@ from cnn_explain_tf.startup import quiet_command_line  # noqa: E402
 
 quiet_command_line()  # the cnn-explain command hides TF's C++ start-up logs: before TF loads
 
-from cnn_explain_tf import data, explain, graph, metrics, models, probes  # noqa: E402
+from cnn_explain_tf import data, explain, graph, metrics, models, probes, serving  # noqa: E402
 from cnn_explain_tf.explain import cgma  # noqa: E402
 
-__all__ = ["__version__", "cgma", "data", "explain", "graph", "metrics", "models", "probes"]
+__all__ = ["__version__", "cgma", "data", "explain", "graph", "metrics", "models", "probes",
+           "serving"]

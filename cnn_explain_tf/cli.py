@@ -1,4 +1,4 @@
-"""The `cnn-explain` command line: demo, explain, the training jobs and reproduce.
+"""The `cnn-explain` command line: demo, explain, export, the training jobs and the paper studies.
 
 TensorFlow's C++ start-up logging is hidden (see `startup`, run by the package's `__init__`
 before TensorFlow loads) unless `--verbose` or `CNN_EXPLAIN_TF_VERBOSE=1` asks for it. Every
@@ -27,6 +27,12 @@ JOBS = {
     "train-gan": ("cnn_explain_tf.training.sft_gan", "train an LSFT or GSFT conditional GAN"),
     "reproduce": ("cnn_explain_tf.reproduce",
                   "the SFT-GAN paper end to end: classifiers, CGMAs, GANs, evaluation, report"),
+    "export": ("cnn_explain_tf.serving.command",
+               "export a classifier and its explainers as a TF Serving SavedModel"),
+    "fill-in-the-blanks": ("cnn_explain_tf.fill_blanks_study",
+                           "the Fill in the blanks paper: Table 1 and Figs. 2-6 with a report"),
+    "compare-architectures": ("cnn_explain_tf.architecture_study",
+                              "heat maps across 13 models in 6 families: SSIM, Ward, AOPC, report"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 VERBOSE_HELP = "show TensorFlow's start-up logging (or set CNN_EXPLAIN_TF_VERBOSE=1)"
