@@ -24,8 +24,9 @@ class AlexNetSize:
             padding kernel // 2 and stride 1).
         stem_stride: conv1's stride.
         dense: units of fc6 and fc7.
-        pooled: side of the adaptive average pooling before fc6 (6 in torchvision; done by an
-            "area" resize when pool5 is not already that size); None flattens pool5 as it is.
+        pooled: side of the adaptive average pooling before fc6 (6 in torchvision; where pool5
+            is not already that size, an antialiased bilinear resize stands in for it, close to
+            bin averaging and differentiable); None flattens pool5 as it is.
         batch_norm: batch norm after each convolution and fc6 / fc7 (a stand-in for local
             response normalisation that lets the CPU-sized nets train in a few epochs); off in
             torchvision.
@@ -61,7 +62,7 @@ def alexnet(input_shape, num_classes: int, size: AlexNetSize = ALEXNET,
         if index in (1, 2, len(size.filters)):
             x = layers.MaxPooling2D(3, strides=2, name=f"pool{index}")(x)
     if size.pooled and x.shape[1:3] != (size.pooled, size.pooled):
-        x = layers.Resizing(size.pooled, size.pooled, interpolation="area", name="avgpool")(x)
+        x = layers.Resizing(size.pooled, size.pooled, antialias=True, name="avgpool")(x)
     x = layers.Flatten(name="flatten")(x)
     for index in (6, 7):
         x = layers.Dropout(0.5, name=f"dropout{index}")(x)
