@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
 import shutil
@@ -11,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cnn_explain_tf import artifacts
-from cnn_explain_tf.validation import InputError
+from cnn_explain_tf.validation import InputError, check_choice
 
-__all__ = ["RUN_FILE", "STAGE_FILE", "Claim", "Stage", "claim", "now", "record_fresh_seconds",
-           "run_stages"]
+__all__ = ["RUN_FILE", "STAGE_FILE", "Claim", "Stage", "add_job_arguments", "chain", "claim",
+           "now", "record_fresh_seconds", "resolve_preset", "run_stages"]
 
 RUN_FILE = "run.json"
 """The file `claim` writes at the root of a run folder: the run's config and its hash."""
@@ -210,3 +211,39 @@ def record_fresh_seconds(run: Claim, records: Sequence[Mapping]) -> float | None
 def now() -> str:
     """The local time to the second, ISO 8601, as the run and stage files record it."""
     return datetime.datetime.now().isoformat(timespec="seconds")
+
+
+def add_job_arguments(parser: argparse.ArgumentParser, presets: Mapping,
+                      preset_help: str) -> argparse._MutuallyExclusiveGroup:
+    """Adds the options every multi-stage job shares: --preset, --out, --seed and --quiet.
+
+    Returns the mutually exclusive group holding --seed, for a job with other seed options
+    (reproduce adds --seeds to it).
+    """
+    parser.add_argument("--preset", choices=list(presets), default="quick", help=preset_help)
+    parser.add_argument("--out", required=True, type=Path, help="run directory")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, help="override the preset's seed")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress output, only the result line")
+    return seeds
+
+
+def chain(out_dir: Path, configs: Mapping[str, dict],
+          bodies: Mapping[str, Callable[[Stage], object]]) -> list[Stage]:
+    """One stage per `bodies` entry, in order, in `out_dir/<name>` with `configs[name]`, each
+    chained to the one before it."""
+    stages: list[Stage] = []
+    for name, body in bodies.items():
+        stages.append(Stage(name, out_dir / name, configs[name], body,
+                            stages[-1] if stages else None))
+    return stages
+
+
+def resolve_preset(config, presets: Mapping):
+    """`presets[config]` for a preset name, else `config` itself (a job's config object).
+
+    Raises:
+        InputError: an unknown preset name.
+    """
+    return presets[check_choice("preset", config, presets)] if isinstance(config, str) else config

@@ -63,10 +63,7 @@ def image_grid(columns: Mapping[str, Sequence[np.ndarray]], path: str | os.PathL
         axes[row, 0].set_ylabel(label, fontsize=7)
     if title:
         figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def comparison_grid(images: Sequence[np.ndarray], maps: Mapping[str, np.ndarray],
@@ -152,9 +149,14 @@ def _save_chart(figure, axes, path: str | os.PathLike, title: str | None, xlabel
     axes.set_ylabel(ylabel or "")
     axes.grid(axis="y", alpha=0.3)
     axes.legend(fontsize=8)
-    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> None:
+    """Lays a matplotlib figure out, writes it atomically as PNG and closes it (also on error)."""
     try:
+        figure.tight_layout()
         with atomic_path(path) as temporary:
-            figure.savefig(temporary, format="png", dpi=110)
+            figure.savefig(temporary, format="png", dpi=dpi)
     finally:
         plt.close(figure)

@@ -1,7 +1,9 @@
 """The stage engine on toy stages: chained hashes, stale downstream, interruptions, claims."""
 
+import argparse
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +18,7 @@ def _chain(root, calls, configs=({"x": 1}, {"y": 2})):
         stage.directory.mkdir(exist_ok=True)
         (stage.directory / "out.txt").write_text(stage.name)
         return [stage.directory / "out.txt"]
-    first = pipeline.Stage("a", root / "a", configs[0], body)
-    return [first, pipeline.Stage("b", root / "b", configs[1], body, first)]
+    return pipeline.chain(root, {"a": configs[0], "b": configs[1]}, {"a": body, "b": body})
 
 
 def _statuses(chain):
@@ -26,6 +27,7 @@ def _statuses(chain):
 
 def test_config_hashes_chain_with_the_upstream_hash(tmp_path):
     a, b = _chain(tmp_path, [])
+    assert (a.name, a.directory, b.upstream) == ("a", tmp_path / "a", a)
     assert a.chained_config == {"x": 1, "upstream": None}
     assert b.chained_config == {"y": 2, "upstream": a.config_hash}
     assert b.config_hash == artifacts.config_hash({"y": 2, "upstream": a.config_hash})
@@ -115,3 +117,24 @@ def test_claim_refuses_a_folder_that_cannot_be_written(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(InputError, match="out: expected a writable directory"):
         pipeline.claim(blocker / "run", "toy", {})
+
+
+def test_presets_resolve_by_name_and_configs_pass_through():
+    presets = {"smoke": {"n": 1}, "quick": {"n": 2}}
+    assert pipeline.resolve_preset("quick", presets) == {"n": 2}
+    own = {"n": 3}
+    assert pipeline.resolve_preset(own, presets) is own
+    with pytest.raises(InputError, match=r"preset: expected one of \['smoke', 'quick'\], "
+                                         r"got 'fast'"):
+        pipeline.resolve_preset("fast", presets)
+
+
+def test_job_arguments_share_preset_out_seed_and_quiet(capsys):
+    parser = argparse.ArgumentParser()
+    pipeline.add_job_arguments(parser, {"smoke": 1, "quick": 2}, "presets").add_argument(
+        "--seeds", type=int, nargs="+")
+    args = parser.parse_args(["--out", "runs/x", "--seed", "3", "--quiet"])
+    assert (args.preset, args.out, args.seed, args.quiet) == ("quick", Path("runs/x"), 3, True)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out", "x", "--seed", "1", "--seeds", "1", "2"])
+    assert "argument --seeds: not allowed with argument --seed" in capsys.readouterr().err

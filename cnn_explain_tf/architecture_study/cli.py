@@ -9,25 +9,22 @@ from pathlib import Path
 
 from cnn_explain_tf.architecture_study.config import PRESETS
 from cnn_explain_tf.architecture_study.run import compare_architectures, result_line
+from cnn_explain_tf.pipeline import add_job_arguments
 
 __all__ = ["add_arguments", "main"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Adds the `compare-architectures` options to `parser`."""
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick",
-                        help="smoke: about a minute, for tests; quick: 13 lite models on 2 CPU "
-                             "cores, < 20 min; paper: the paper's ImageNet models on --images")
-    parser.add_argument("--out", required=True, type=Path, help="run directory")
+    add_job_arguments(parser, PRESETS, "smoke: about a minute, for tests; quick: 13 lite models on "
+                                       "2 CPU cores, < 20 min; paper: the paper's ImageNet models "
+                                       "on --images")
     parser.add_argument("--images", type=Path,
                         help="a folder of images to explain (paper preset: e.g. the paper's 20 "
                              "ImageNet images)")
     parser.add_argument("--weights", nargs="*", default=[], metavar="ARCH=PATH",
                         help="Keras .weights.h5 files for archs Keras has no ImageNet weights "
                              "for, e.g. alexnet=alexnet.weights.h5")
-    parser.add_argument("--seed", type=int, help="override the preset's seed")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress output, only the result line")
     return parser
 
 

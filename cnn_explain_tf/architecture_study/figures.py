@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from scipy.cluster import hierarchy  # noqa: E402
 
-from cnn_explain_tf.artifacts import atomic_path  # noqa: E402
+from cnn_explain_tf import viz  # noqa: E402
 
 __all__ = ["similarity_figure"]
 
@@ -38,9 +38,4 @@ def similarity_figure(panels: Sequence[tuple[str, np.ndarray, np.ndarray]], name
                              leaf_font_size=7, color_threshold=0)
         axes[row, 1].set_title(f"{title}: Ward on 1 - SSIM", fontsize=9)
         axes[row, 1].set_ylabel("merge distance")
-    figure.tight_layout()
-    try:
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, format="png", dpi=90)
-    finally:
-        plt.close(figure)
+    viz.save_figure(figure, path, dpi=90)

@@ -10,25 +10,11 @@ from cnn_explain_tf.architecture_study import sections
 from cnn_explain_tf.architecture_study.config import PRESETS, STAGES, StudyConfig
 from cnn_explain_tf.architecture_study.layout import Study
 from cnn_explain_tf.architecture_study.stages import build_chain
-from cnn_explain_tf.validation import InputError
 
-__all__ = ["QUICK_MINUTES", "compare_architectures", "resolve", "result_line"]
+__all__ = ["QUICK_MINUTES", "compare_architectures", "result_line"]
 
 QUICK_MINUTES = 20
 """The quick preset's goal: from an empty folder in at most this many minutes on 2 CPU cores."""
-
-
-def resolve(config: StudyConfig | str) -> StudyConfig:
-    """A preset's config by name, or `config` itself.
-
-    Raises:
-        InputError: an unknown preset name.
-    """
-    if isinstance(config, StudyConfig):
-        return config
-    if config not in PRESETS:
-        raise InputError(f"preset: expected one of {list(PRESETS)}, got {config!r}")
-    return PRESETS[config]
 
 
 def compare_architectures(out_dir: str | Path, config: StudyConfig | str = "quick", *,
@@ -47,7 +33,7 @@ def compare_architectures(out_dir: str | Path, config: StudyConfig | str = "quic
 
     References: "An Evaluation of Explainability of CNN Architectures Based on Heat Maps".
     """
-    config = resolve(config)
+    config = pipeline.resolve_preset(config, PRESETS)
     study = Study(Path(out_dir), config, verbose)
     claimed = pipeline.claim(study.out_dir, "compare-architectures", dataclasses.asdict(config),
                              config.preset)

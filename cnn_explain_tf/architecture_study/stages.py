@@ -169,11 +169,7 @@ def _aopc_maps(config, arch: str, model, inputs: np.ndarray, explained: np.ndarr
 
 def build_chain(study: Study) -> list[pipeline.Stage]:
     """The cached stages of `study`, each chained to the one before it."""
-    own = study.config.stage_configs()
     bodies = {"models": train_models, "explain": explain_all, "similarity": compare,
               "perturbation": perturb}
-    chain: list[pipeline.Stage] = []
-    for name, body in bodies.items():
-        chain.append(pipeline.Stage(name, study.out_dir / name, own[name],
-                                    functools.partial(body, study), chain[-1] if chain else None))
-    return chain
+    return pipeline.chain(study.out_dir, study.config.stage_configs(),
+                          {name: functools.partial(body, study) for name, body in bodies.items()})

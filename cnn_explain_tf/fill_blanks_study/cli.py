@@ -9,25 +9,21 @@ from pathlib import Path
 
 from cnn_explain_tf.fill_blanks_study.config import PRESETS
 from cnn_explain_tf.fill_blanks_study.study import result_line, run_study
+from cnn_explain_tf.pipeline import add_job_arguments
 
 __all__ = ["add_arguments", "main"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Adds the study's options to `parser` (shared by the CLI and evaluation/)."""
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick",
-                        help="smoke: seconds, for tests; quick: 2 CPU cores, minutes; paper: "
-                             "MNIST / Fashion-MNIST through tfds, N* = 10,000")
-    parser.add_argument("--out", required=True, type=Path, help="run directory")
+    add_job_arguments(parser, PRESETS, "smoke: seconds, for tests; quick: 2 CPU cores, minutes; "
+                                       "paper: MNIST / Fashion-MNIST through tfds, N* = 10,000")
     parser.add_argument("--classifier", type=Path,
                         help="a .keras classifier to measure instead of training (on the "
                              "preset's first dataset, or --dataset)")
     parser.add_argument("--dataset", help="the dataset of --classifier")
     parser.add_argument("--num-masks", type=int, help="override N*, kept masks per image")
     parser.add_argument("--count", type=int, help="override the test images of Table 1")
-    parser.add_argument("--seed", type=int, help="override the preset's seed")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress output, only the result line")
     return parser
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
+from cnn_explain_tf.pipeline import add_job_arguments
 from cnn_explain_tf.reproduce.config import PRESETS
 from cnn_explain_tf.reproduce.seeds import reproduce_seeds
 from cnn_explain_tf.reproduce.stages import reproduce, result_line
@@ -17,17 +17,11 @@ __all__ = ["add_arguments", "main"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Adds the `reproduce` options to `parser` (shared by the CLI and evaluation/)."""
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick",
-                        help="smoke: minutes, for tests; quick: 2 CPU cores, < 30 min; paper: "
-                             "the paper's sizes, for a GPU machine")
-    parser.add_argument("--out", required=True, type=Path, help="run directory")
-    seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, help="override the preset's seed")
+    seeds = add_job_arguments(parser, PRESETS, "smoke: minutes, for tests; quick: 2 CPU cores, "
+                                               "< 30 min; paper: the paper's sizes, for a GPU")
     seeds.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
                        help="run once per seed into OUT/seed_<n> and add the seed section "
                             "(mean +- std over seeds, verdicts per seed) in OUT")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress output, only the result line")
     return parser
 
 

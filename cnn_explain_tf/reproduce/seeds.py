@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from cnn_explain_tf import artifacts, pipeline, report
-from cnn_explain_tf.reproduce.config import ReproduceConfig
+from cnn_explain_tf.reproduce.config import PRESETS, ReproduceConfig
 from cnn_explain_tf.reproduce.pairs import plain
-from cnn_explain_tf.reproduce.stages import reproduce, resolve
+from cnn_explain_tf.reproduce.stages import reproduce
 from cnn_explain_tf.validation import InputError, describe
 
 __all__ = ["check_seeds", "reproduce_seeds", "seed_dir", "seed_section"]
@@ -67,7 +67,7 @@ def reproduce_seeds(out_dir: str | Path, config: ReproduceConfig | str, seeds: S
     Raises:
         InputError: bad seeds, or a folder (or seed sub-folder) holding another config's run.
     """
-    seeds, config = check_seeds(seeds), resolve(config)
+    seeds, config = check_seeds(seeds), pipeline.resolve_preset(config, PRESETS)
     claimed = pipeline.claim(out_dir, "reproduce --seeds", {**dataclasses.asdict(config),
                                                             "seed": None}, config.preset)
     per_seed = {seed: reproduce(seed_dir(out_dir, seed), dataclasses.replace(config, seed=seed),

@@ -21,9 +21,8 @@ from cnn_explain_tf.reproduce.pairs import PairRecord, evaluate_pairs, plain
 from cnn_explain_tf.training.classifiers import train_classifiers
 from cnn_explain_tf.training.options import RunOptions
 from cnn_explain_tf.training.sft_gan import train_sft_gan
-from cnn_explain_tf.validation import InputError
 
-__all__ = ["build_chain", "reproduce", "resolve", "result_line", "summary"]
+__all__ = ["build_chain", "reproduce", "result_line", "summary"]
 
 
 def train_all_classifiers(run: Run, stage: pipeline.Stage) -> list[Path]:
@@ -68,14 +67,10 @@ def evaluate(run: Run, stage: pipeline.Stage) -> list[Path]:
 
 def build_chain(run: Run) -> list[pipeline.Stage]:
     """The cached stages of `run`, each chained to the one before it."""
-    own = run.config.stage_configs()
     bodies = {"classifiers": train_all_classifiers, "cgma": build_shards, "gan": train_gans,
               "evaluate": evaluate}
-    chain: list[pipeline.Stage] = []
-    for name, body in bodies.items():
-        chain.append(pipeline.Stage(name, run.out_dir / name, own[name],
-                                    functools.partial(body, run), chain[-1] if chain else None))
-    return chain
+    return pipeline.chain(run.out_dir, run.config.stage_configs(),
+                          {name: functools.partial(body, run) for name, body in bodies.items()})
 
 
 def write_results(run: Run, header: dict) -> dict:
@@ -86,19 +81,6 @@ def write_results(run: Run, header: dict) -> dict:
     report.write_report(results, run.out_dir)  # first: it validates every figure and table
     artifacts.write_json(plain(results, nan=None), run.out_dir / "results.json", sort_keys=False)
     return results
-
-
-def resolve(config: ReproduceConfig | str) -> ReproduceConfig:
-    """A preset's config by name, or `config` itself.
-
-    Raises:
-        InputError: an unknown preset name.
-    """
-    if isinstance(config, ReproduceConfig):
-        return config
-    if config not in PRESETS:
-        raise InputError(f"preset: expected one of {list(PRESETS)}, got {config!r}")
-    return PRESETS[config]
 
 
 def reproduce(out_dir: str | Path, config: ReproduceConfig | str = "quick", *,
@@ -125,7 +107,7 @@ def reproduce(out_dir: str | Path, config: ReproduceConfig | str = "quick", *,
 
     References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067.
     """
-    config = resolve(config)
+    config = pipeline.resolve_preset(config, PRESETS)
     run = Run(Path(out_dir), config, verbose)
     claimed = pipeline.claim(run.out_dir, "reproduce", dataclasses.asdict(config), config.preset)
     records = pipeline.run_stages(build_chain(run), verbose, total=len(STAGES))
