@@ -91,6 +91,7 @@ def test_verbose_is_accepted_before_and_after_the_command():
     assert not parser.parse_args(["demo"]).verbose
 
 
+@pytest.mark.e2e
 def test_demo_trains_and_writes_the_comparison_grid(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path), "--epochs", "1", "--quiet"]) == 0
     assert capsys.readouterr().out.endswith(f"wrote {tmp_path / 'explainers.png'}\n")

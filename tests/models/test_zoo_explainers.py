@@ -9,7 +9,11 @@ import cnn_explain_tf as cet
 from cnn_explain_tf.models import zoo
 
 LITE = ["vgg_lite", "resnet_lite", "mobilenet_lite"]
-APPLICATIONS = zoo.list_archs("application")
+DEEPER = ("resnet101", "resnet152", "densenet169", "densenet201")
+"""Deeper members of the ResNet and DenseNet families (same code path as resnet50 and
+densenet121): run with `pytest -m slow`."""
+APPLICATIONS = [pytest.param(arch, marks=pytest.mark.slow) if arch in DEEPER else arch
+                for arch in zoo.list_archs("application")]
 OPTIONS = {"smoothgrad": {"num_samples": 2}, "scorecam": {"max_channels": 4}}
 
 

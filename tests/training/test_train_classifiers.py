@@ -146,7 +146,7 @@ class TestTrainClassifiersOnDigits:
     """End to end on the embedded digits set, capped at 64 examples per split."""
 
     def test_default_datasets_are_the_similar_semantics_sets(self):
-        assert classifiers.default_datasets() == ["digits", "letters", "symbols"]
+        assert classifiers.default_datasets() == ["digits", "letters", "symbols", "lowercase"]
 
     def test_saves_reloadable_model_with_json_side_car(self, trained_digits):
         out, result = trained_digits
