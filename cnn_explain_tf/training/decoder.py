@@ -243,13 +243,14 @@ def _classifier(path, config: DecoderConfig, image_shape,
                 options: RunOptions) -> tuple[keras.Model, float]:
     """The classifier to invert and its test accuracy on `config.dataset`: the `path` file, or
     the zoo architecture trained for `config.classifier_epochs` epochs first."""
-    train, test = (_split(config, split, options.seed, labels=True) for split in ("train", "test"))
+    test = _split(config, "test", options.seed, labels=True)
     if path is not None:
         return _with_accuracy(artifacts.load_model(path, "classifier"), test)
     num_classes = data.info(config.dataset).num_classes
     model = zoo.build(config.arch, image_shape, num_classes, weights=config.weights)
     if config.classifier_epochs == 0:
         return _with_accuracy(model, test)
+    train = _split(config, "train", options.seed, labels=True)
     recipe = dataclasses.replace(classifiers.PRESETS["quick"], epochs=config.classifier_epochs)
     optimizer = classifiers.make_optimizer(config.arch, recipe, int(train.cardinality()))
     scores = classifiers.fit_classifier(model, train, test, optimizer, config.classifier_epochs,
