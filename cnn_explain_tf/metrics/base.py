@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.batching import batched
+from cnn_explain_tf.batching import ModelCache, batched
 from cnn_explain_tf.metrics._checks import as_maps, check_same_shape, nan_mean
 from cnn_explain_tf.validation import (
     InputError,
@@ -16,6 +16,9 @@ from cnn_explain_tf.validation import (
     check_targets,
     describe,
 )
+
+MODEL_STEPS = ModelCache()
+"""The compiled probability step of each classifier, shared by every metric object on it."""
 
 
 class ModelMetric:
@@ -33,8 +36,8 @@ class ModelMetric:
         self.model = model
         self.input_shape = graph.input_shape(model)
         self.batch_size = check_positive_int("batch_size", batch_size)
-        spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
-        self._probabilities = tf.function(self._probabilities_step, input_signature=[spec])
+        self._probabilities = MODEL_STEPS.get(model, "probabilities",
+                                         lambda: _probabilities_step(model, self.input_shape))
 
     def evaluate(self, *args, **kwargs) -> float:
         """The mean of `detailed_evaluate(...)` over the counted (non-NaN) samples."""
@@ -68,8 +71,13 @@ class ModelMetric:
         targets = np.where(targets < 0, probabilities.argmax(axis=1), targets).astype(np.int32)
         return (images, targets, *checked)
 
-    def _probabilities_step(self, images: tf.Tensor) -> tf.Tensor:
-        return tf.cast(graph.select_output(self.model(images, training=False), None), tf.float32)
+
+
+def _probabilities_step(model: keras.Model, input_shape: tuple[int, ...]):
+    """`model`'s float32 probabilities as a tf.function traced once per batch size."""
+    def step(images: tf.Tensor) -> tf.Tensor:
+        return tf.cast(graph.select_output(model(images, training=False), None), tf.float32)
+    return tf.function(step, input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)])
 
 
 def energy_images(images: np.ndarray, maps: np.ndarray) -> np.ndarray:

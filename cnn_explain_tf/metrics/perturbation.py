@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf.metrics.base import ModelMetric
+from cnn_explain_tf.metrics.base import MODEL_STEPS, ModelMetric
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
 
 
@@ -56,10 +56,9 @@ class PerturbationMetric(ModelMetric):
         self.steps = None if steps is None else check_positive_int("steps", steps)
         self.fill = _check_fill(fill)
         self.seed = seed
-        spec = [tf.TensorSpec((None, *self.input_shape), tf.float32)] * 2 + [
-            tf.TensorSpec((None, *self.input_shape[:2]), tf.int32), tf.TensorSpec((), tf.int32),
-            tf.TensorSpec((None,), tf.int32)]
-        self._perturbed = tf.function(self._perturbed_step, input_signature=spec)
+        self._perturbed = MODEL_STEPS.get(
+            model, ("perturbed", self.insertion),
+            lambda: _perturbed_step(self._probabilities, self.insertion, self.input_shape))
 
     def detailed_evaluate(self, images, maps, targets=None) -> np.ndarray:
         """(B,) per-sample summaries of the perturbation curves."""
@@ -95,11 +94,6 @@ class PerturbationMetric(ModelMetric):
     def _curve_batch(self, images, baseline, ranks, targets, counts) -> np.ndarray:
         return np.stack([self._perturbed(images, baseline, ranks, int(count), targets).numpy()
                          for count in counts], axis=1)
-
-    def _perturbed_step(self, images, baseline, ranks, count, targets):
-        hidden = (ranks >= count) if self.insertion else (ranks < count)
-        perturbed = tf.where(hidden[..., None], baseline, images)
-        return tf.gather(self._probabilities_step(perturbed), targets, batch_dims=1)
 
 
 class AOPC(PerturbationMetric):
@@ -186,3 +180,16 @@ def _check_fill(fill):
             0.0 <= fill <= 1.0):
         return float(fill)
     raise InputError(f"fill: expected a value in [0, 1] or 'uniform', got {describe(fill)}")
+
+
+def _perturbed_step(probabilities, insertion: bool, input_shape: tuple[int, ...]):
+    """The target probabilities of images whose patches of rank < count are hidden (deletion)
+    or shown (insertion) on the baseline, as a tf.function traced once per batch size."""
+    def step(images, baseline, ranks, count, targets):
+        hidden = (ranks >= count) if insertion else (ranks < count)
+        perturbed = tf.where(hidden[..., None], baseline, images)
+        return tf.gather(probabilities(perturbed), targets, batch_dims=1)
+    spec = [tf.TensorSpec((None, *input_shape), tf.float32)] * 2 + [
+        tf.TensorSpec((None, *input_shape[:2]), tf.int32), tf.TensorSpec((), tf.int32),
+        tf.TensorSpec((None,), tf.int32)]
+    return tf.function(step, input_signature=spec)

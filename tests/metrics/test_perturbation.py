@@ -76,3 +76,17 @@ def test_uniform_fill_is_seeded_and_bad_options_are_refused():
         cet.metrics.deletion_auc(model, ONES, WEIGHTS[None], patch_size=0)
     with pytest.raises(InputError, match="maps: expected the shape"):
         cet.metrics.insertion_auc(model, ONES, WEIGHTS[None, :1])
+
+
+def test_metrics_on_one_model_share_its_compiled_steps():
+    model = weighted_pixel_classifier(WEIGHTS)
+    aopc, deletion, insertion = (cet.metrics.AOPC(model), cet.metrics.DeletionAUC(model),
+                                 cet.metrics.InsertionAUC(model))
+    assert aopc._probabilities is cet.metrics.AverageDrop(model)._probabilities
+    assert aopc._perturbed is deletion._perturbed  # both delete patches
+    assert insertion._perturbed is not deletion._perturbed
+    other = cet.metrics.AOPC(weighted_pixel_classifier(WEIGHTS))
+    assert other._probabilities is not aopc._probabilities
+    curve = sigmoid(2 * np.array([1.75, 0.75, 0.25, 0.0, 0.0]))
+    got = cet.metrics.AOPC(model, patch_size=1, fill=0.0).evaluate(ONES, WEIGHTS[None])
+    assert got == pytest.approx(np.mean(curve[0] - curve), abs=1e-6)  # the cached step is right
