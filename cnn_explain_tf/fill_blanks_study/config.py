@@ -27,8 +27,13 @@ class StudyConfig:
         archs: `models.ARCHS` names: "cnn3" (the paper's three-layer CNN), "resnet5" (a
             five-conv ResNet, Table 1's "ResNet5").
         image_size: (H, W) the images are resized to; `patch_size` must divide both.
-        epochs, train_examples, batch_size: classifier training (Adam, first `train_examples`
-            of the train split).
+        epochs, train_examples, batch_size: classifier training (Adam with cosine decay, first
+            `train_examples` of the train split; `training.fit_classifier`).
+        mask_augmentation: chance in [0, 1] that a training image is masked by a random mask
+            of the probe's kind (`mask_ratio`, `patch_size`), so that masked inputs M(x) are
+            inputs the classifier has seen (0: plain training, every preset; masked training
+            makes ŷ the truth more often but its fills are no longer classified as ŷ: see the
+            README's Table 1 notes).
         count: test images of Table 1 per classifier.
         num_masks: N*, kept masks per image for Table 1 (the paper: > 10,000).
         mask_ratio: eta, fraction of patches blanked per mask, in (0, 1) (paper: 0.25).
@@ -55,6 +60,7 @@ class StudyConfig:
     epochs: int = 12
     train_examples: int = 4000
     batch_size: int = 64
+    mask_augmentation: float = 0.0
     count: int = 100
     num_masks: int = 1000
     mask_ratio: float = 0.25
@@ -85,6 +91,9 @@ class StudyConfig:
             bad = [value for value in values if not 0 < value < 1]
             if bad:
                 raise InputError(f"{name}: expected floats in (0, 1), got {bad}")
+        if not 0 <= self.mask_augmentation <= 1:
+            raise InputError(f"mask_augmentation: expected a float in [0, 1], got "
+                             f"{self.mask_augmentation}")
         if not all(0 <= t <= 1 for t in (self.threshold, *self.thresholds)):
             raise InputError(f"threshold: expected floats in [0, 1], got {self.threshold} and "
                              f"thresholds {self.thresholds}")
@@ -97,7 +106,7 @@ class StudyConfig:
         own = {
             "classifiers": {k: as_dict[k] for k in (
                 "datasets", "archs", "image_size", "epochs", "train_examples", "batch_size",
-                "seed")},
+                "mask_augmentation", "mask_ratio", "patch_size", "seed")},
             "table1": {k: as_dict[k] for k in (
                 "count", "num_masks", "mask_ratio", "patch_size", "threshold", "resamples")},
             "figures": {k: as_dict[k] for k in (

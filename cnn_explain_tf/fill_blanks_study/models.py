@@ -25,18 +25,25 @@ def cnn3(input_shape: Sequence[int], classes: int) -> keras.Model:
 
 
 def resnet5(input_shape: Sequence[int], classes: int) -> keras.Model:
-    """A stem conv and two residual blocks of two convs (five convs), global pooling, softmax.
+    """A pooled stem conv and two residual blocks of two convs (five convs), global pooling.
+
+    The stem (16 filters, 2x2 max-pooling) halves the input before the blocks (16 filters, then
+    2x2 max-pooling, then 32 filters with a 1x1 projection shortcut), so the net costs about
+    what `cnn3` costs per image (1.7 vs 1.5 M multiply-adds at 28x28).
 
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", Table 1 ("ResNet5");
         He et al., "Deep Residual Learning for Image Recognition", CVPR 2016 (the block).
     """
     inputs = keras.Input(tuple(input_shape))
     x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
     for filters in (16, 32):
         shortcut = x if x.shape[-1] == filters else keras.layers.Conv2D(filters, 1)(x)
         y = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         y = keras.layers.Conv2D(filters, 3, padding="same")(y)
-        x = keras.layers.MaxPooling2D()(keras.layers.ReLU()(keras.layers.Add()([shortcut, y])))
+        x = keras.layers.ReLU()(keras.layers.Add()([shortcut, y]))
+        if filters == 16:
+            x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x),
                        name="resnet5")

@@ -16,6 +16,7 @@ from cnn_explain_tf.fill_blanks_study import figures
 from cnn_explain_tf.fill_blanks_study.inputs import pair_images, probe_options
 from cnn_explain_tf.fill_blanks_study.layout import Pair, Study
 from cnn_explain_tf.fill_blanks_study.models import build
+from cnn_explain_tf.fill_blanks_study.training import fit_classifier
 from cnn_explain_tf.probes.fill_blanks import MODES
 from cnn_explain_tf.protocols.fill_blanks import consistency_rows, prototype_set
 
@@ -46,10 +47,12 @@ def _fit(study: Study, pair: Pair, path: Path) -> dict:
         keras.utils.set_random_seed(config.seed)
         images, labels = data.load_arrays(pair.dataset, "train", config.image_size,
                                           seed=config.seed)
-        model = build(pair.arch, images.shape[1:], data.info(pair.dataset).num_classes)
-        model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
-        model.fit(images[:config.train_examples], labels[:config.train_examples],
-                  batch_size=config.batch_size, epochs=config.epochs, verbose=0)
+        model = fit_classifier(
+            build(pair.arch, images.shape[1:], data.info(pair.dataset).num_classes),
+            images[:config.train_examples], labels[:config.train_examples],
+            epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
+            mask_probability=config.mask_augmentation, mask_ratio=config.mask_ratio,
+            patch_size=config.patch_size)
         artifacts.save_model(model, path)
     images, labels, note = pair_images(study, pair, model, "test")
     accuracy = float(np.mean(np.argmax(model.predict(images, verbose=0), -1) == labels))

@@ -62,8 +62,11 @@ def random_masks(seed: tf.Tensor, count: int, grid: Sequence[int], patch_size: i
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.1 (M as
         a uniform random variable).
     """
-    ranks = _random_ranks(seed, count, grid)
-    return _patches_to_pixels(tf.cast(ranks >= blanks, tf.float32), grid, patch_size)
+    noise = _patch_noise(seed, count, grid)
+    # the `blanks` patches of lowest noise (its lowest ranks), by one top-k instead of a sort
+    cutoff = -tf.math.top_k(-noise, blanks, sorted=False).values
+    blank = noise <= tf.reduce_max(cutoff, axis=-1, keepdims=True)
+    return _patches_to_pixels(tf.cast(~blank, tf.float32), grid, patch_size)
 
 
 def progressive_masks(seed: tf.Tensor, count: int, grid: Sequence[int], patch_size: int,
@@ -82,10 +85,14 @@ def progressive_masks(seed: tf.Tensor, count: int, grid: Sequence[int], patch_si
     return _patches_to_pixels(masks, grid, patch_size)
 
 
+def _patch_noise(seed, count: int, grid: Sequence[int]) -> tf.Tensor:
+    """(count, patches) uniform noise whose order is a uniformly random permutation per row."""
+    return tf.random.stateless_uniform((count, grid[0] * grid[1]), seed)
+
+
 def _random_ranks(seed, count: int, grid: Sequence[int]) -> tf.Tensor:
-    """(count, patches) int32: a uniformly random permutation of the patch indices per row."""
-    noise = tf.random.stateless_uniform((count, grid[0] * grid[1]), seed)
-    return tf.argsort(tf.argsort(noise, axis=-1), axis=-1)
+    """(count, patches) int32: the rank of each patch's noise, a random permutation per row."""
+    return tf.argsort(tf.argsort(_patch_noise(seed, count, grid), axis=-1), axis=-1)
 
 
 def _patches_to_pixels(masks: tf.Tensor, grid: Sequence[int], patch_size: int) -> tf.Tensor:

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from cnn_explain_tf.batching import ModelCache
 from cnn_explain_tf.explain.base import resolve_targets
 from cnn_explain_tf.probes.base import Probe
 from cnn_explain_tf.probes.fill_blanks.directions import (
@@ -38,6 +39,8 @@ DIRECTIONS: dict[str, Callable[[int], Direction]] = {
     "bfgs": lambda bfgs_steps: functools.partial(bfgs_direction, steps=bfgs_steps),
 }
 """Direction name -> (bfgs_steps -> the update direction function)."""
+_SHARED_STEPS = ModelCache()
+"""Compiled steps of each classifier's probes, by the settings their graphs depend on."""
 
 
 class NoMaskKeptError(InputError):
@@ -178,6 +181,18 @@ class FillInTheBlanks(Probe):
         grid = patch_grid(images.shape[1:3], self.patch_size)
         return np.array([self._mode.masked_label(self, image, index, grid)
                          for index, image in enumerate(images)], np.int32)
+
+    def compiled(self, key, step: Callable, signature=None) -> Callable:
+        """`Probe.compiled`, shared by the probes of one classifier whose graphs are the same.
+
+        A step's graph depends on the mode, direction, bfgs_steps, mask_ratio, patch_size,
+        binarize, threshold, batch_size and output only (N*, seeds and max_draws are inputs), so
+        a new probe with those settings reuses the steps another one traced.
+        """
+        settings = (self.mode, self.direction, self.bfgs_steps, self.mask_ratio, self.patch_size,
+                    self.binarize, self.threshold, self.batch_size, self.output)
+        return _SHARED_STEPS.get(self.model, (settings, key), lambda: super(
+            FillInTheBlanks, self).compiled(key, step, signature))
 
     def mask_seed(self, index: int) -> tf.Tensor:
         """The stateless seed of the first batch of masks drawn for image `index`."""
