@@ -13,11 +13,17 @@ from cnn_explain_tf.training.classifiers import TrainConfig
 from cnn_explain_tf.training.sft_gan import GANConfig
 from cnn_explain_tf.validation import InputError, check_config
 
-__all__ = ["CORE_METHODS", "LEADERBOARD_METHODS", "PRESETS", "STRATEGIES", "STAGES",
+__all__ = ["CORE_METHODS", "FIG7_HELDOUT", "FIG7_SHOWN", "LEADERBOARD_METHODS", "PRESETS",
+           "STRATEGIES", "STAGES",
            "STRATEGY_ONE_LSFT", "VARIANTS", "ReproduceConfig"]
 
-STAGES = ("classifiers", "cgma", "gan", "evaluate", "report")
-"""The steps of a reproduction, in order; all but the report are cached pipeline stages."""
+STAGES = ("classifiers", "cgma", "gan", "evaluate", "fig7", "report")
+"""The steps of a reproduction, in order; all but the report are cached pipeline stages (Fig. 7
+last, so adding it to a finished run keeps the other stages cached)."""
+FIG7_HELDOUT = 128
+"""Fig. 7: held-out examples per pair on which each epoch's reconstruction error is measured."""
+FIG7_SHOWN = 2
+"""Fig. 7: held-out images of the single dataset shown for each of the two LSFTs."""
 STRATEGIES = ("similar", "dissimilar")
 """The paper's training strategies by the semantics of their datasets: strategy 1 trains the
 GANs on similar-semantics datasets, strategy 2 on dissimilar ones (Sec. 4.1)."""
@@ -62,6 +68,8 @@ class ReproduceConfig:
         rise_masks: random masks of RISE in the leaderboard and the sanity check.
         leaderboard_datasets: strategy 1's datasets whose pairs get the leaderboard and the
             sanity check (every explainer, the slowest protocols); None: all of them.
+        leaderboard_methods: the explainers of the leaderboard and the sanity check, some of
+            `LEADERBOARD_METHODS`; all of them but in the smoke preset.
         resamples: bootstrap resamples of every 95 % interval of the report.
         seed: seeds training, splits, noise, randomisation and the bootstrap.
         preset: the name of the preset this config is (or was derived from); it titles the
@@ -70,7 +78,8 @@ class ReproduceConfig:
     Raises:
         InputError: an empty name list, a strategy with fewer than two datasets, an unknown
             dataset or architecture, a strategy's dataset of the other semantics, an unseen
-            dataset that a strategy has seen, a count below 1 or a noise amount outside (0, 1].
+            dataset that a strategy has seen, an unknown leaderboard method, a count below 1 or
+            a noise amount outside (0, 1].
         TypeError: a count that is not an int.
     """
 
@@ -90,6 +99,7 @@ class ReproduceConfig:
     sanity_checkpoints: int = 3
     rise_masks: int = 1000
     leaderboard_datasets: tuple[str, ...] | None = None
+    leaderboard_methods: tuple[str, ...] = LEADERBOARD_METHODS
     resamples: int = 2000
     seed: int = 0
     preset: str = "custom"
@@ -106,6 +116,10 @@ class ReproduceConfig:
         if outside or self.leaderboard_datasets == ():
             raise InputError(f"leaderboard_datasets: expected some of the datasets "
                              f"{list(self.datasets)} or None, got {self.leaderboard_datasets!r}")
+        unknown = [n for n in self.leaderboard_methods if n not in LEADERBOARD_METHODS]
+        if unknown or not self.leaderboard_methods:
+            raise InputError(f"leaderboard_methods: expected some of {list(LEADERBOARD_METHODS)}"
+                             f", got {self.leaderboard_methods!r}")
         seen = [name for name in self.unseen_datasets if name in self.seen_datasets()]
         if seen:
             raise InputError(f"unseen_datasets: expected datasets that neither strategy trains "
@@ -151,10 +165,10 @@ class ReproduceConfig:
                 "unseen_archs", "seed")},
             "cgma": {"shards": as_dict["shards"]},
             "gan": {"gan": as_dict["gan"], "seed": self.seed},
-            "evaluate": {**{key: as_dict[key] for key in (
-                *_POSITIVE, "noise_amounts", "leaderboard_datasets")
+            "evaluate": {key: as_dict[key] for key in (
+                *_POSITIVE, "noise_amounts", "leaderboard_datasets", "leaderboard_methods")
                 if key != "resamples"},  # the report draws the intervals
-                         "methods": list(LEADERBOARD_METHODS)},
+            "fig7": {"heldout": FIG7_HELDOUT, "shown": FIG7_SHOWN},
         }
         return {stage: {**config, "version": __version__} for stage, config in own.items()}
 
@@ -170,19 +184,20 @@ PRESETS: dict[str, ReproduceConfig] = {
         classifier=dataclasses.replace(_CLASSIFIER["quick"], epochs=1, max_examples=256),
         shards=ShardSpec(image_size=(32, 32), k=8, max_examples=32),
         gan=dataclasses.replace(_GAN["quick"], epochs=1, batch_size=16, max_examples=32),
-        unseen_datasets=_UNSEEN, unseen_archs=("inception_lite",),
+        unseen_datasets=_UNSEEN, unseen_archs=("resnet_lite",),
         eval_count=12, noise_amounts=(0.1, 0.5), noise_count=4, leaderboard_count=4,
         sanity_count=2, sanity_checkpoints=1, rise_masks=64, leaderboard_datasets=("digits",),
-        resamples=200, preset="smoke"),
+        leaderboard_methods=("saliency", "rise", "gradcam", *VARIANTS), resamples=200,
+        preset="smoke"),
     "quick": ReproduceConfig(
         datasets=_GLYPHS, dissimilar_datasets=_SCENES,
         archs=("vgg_lite", "resnet_lite", "mobilenet_lite"),
-        classifier=_CLASSIFIER["quick"],
-        shards=ShardSpec(image_size=(32, 32), k=8, max_examples=512),
-        gan=dataclasses.replace(_GAN["quick"], epochs=8, max_examples=512),
+        classifier=dataclasses.replace(_CLASSIFIER["quick"], max_examples=2048),
+        shards=ShardSpec(image_size=(32, 32), k=8, max_examples=256),
+        gan=_GAN["quick"],
         unseen_datasets=_UNSEEN, unseen_archs=("inception_lite", "resnet_lite"),
         eval_count=96, leaderboard_count=24, sanity_checkpoints=2, rise_masks=500,
-        preset="quick"),
+        leaderboard_datasets=("digits",), preset="quick"),
     "paper": ReproduceConfig(
         datasets=_GLYPHS, dissimilar_datasets=_SCENES, archs=("vgg16", "resnet50", "mobilenet"),
         classifier=dataclasses.replace(_CLASSIFIER["paper"], image_size=(64, 64)),

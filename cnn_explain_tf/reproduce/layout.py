@@ -16,7 +16,8 @@ class Run:
 
     The folder holds `run.json`, one folder per stage (`classifiers/{seen,unseen}` (seen: both
     strategies' datasets), `cgma`, `gan/{similar,dissimilar}/{gsft,lsft}`,
-    `evaluate/{pairs,figures}`), `figures/` of the report, `results.json` and `report.html`.
+    `evaluate/{pairs,figures}`, `fig7`), `figures/` of the report, `results.json` and
+    `report.html`.
     """
 
     out_dir: Path
@@ -31,6 +32,10 @@ class Run:
                     ("seen", config.seen_datasets(), config.archs),
                     ("unseen", config.unseen_datasets, config.unseen_archs))
                 for dataset in datasets for arch in archs]
+
+    def pairs_of(self, dataset: str) -> list[str]:
+        """The seen pairs of one dataset, e.g. ["digits__vgg_lite", ...], in `archs` order."""
+        return [f"{dataset}__{arch}" for arch in self.config.archs]
 
     def gan_dir(self, semantics: str, variant: str) -> Path:
         """The training folder of one strategy's SFT-GAN variant (generator.keras, .json,

@@ -15,6 +15,7 @@ from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.pairs import PairRecord
 from cnn_explain_tf.reproduce.prose import (
     CHARTS,
+    FIG7_READING,
     FIGURE_CAPTIONS,
     RELEVANCE_READING,
     SECTIONS,
@@ -41,7 +42,8 @@ def build(run: Run, records: Sequence[PairRecord], fresh_seconds: float | None) 
             "headline": numbers,
             "sections": [_section("headline", [numbers]), _classifiers(run, records),
                          _table1(seen), _table2(seen), _table3(seen), _noise(run, seen),
-                         _relevance(run, seen, unseen), _unseen(unseen), _leaderboard(board),
+                         _relevance(run, seen, unseen), _unseen(unseen), _fig7(run),
+                         _leaderboard(board),
                          _sanity(run, board)]}
 
 
@@ -197,6 +199,31 @@ def _sanity_charts(run: Run, seen: Sequence[PairRecord]) -> list[dict]:
         figures.append({"path": str(path), "caption": FIGURE_CAPTIONS["sanity"].format(
             pair=r.pair)})
     return figures
+
+
+def _fig7(run: Run) -> dict:
+    """The two LSFTs' held-out error per epoch (a row per LSFT and epoch), its chart, the maps
+    and the measured reading."""
+    one, many = artifacts.read_json(run.out_dir / "fig7" / "curves.json")
+    rows = [{"trained on": ", ".join(curve["trained_on"]), "epoch": epoch + 1,
+             **{f"MSE {dataset}": values[epoch] for dataset, values in curve["mse"].items()}}
+            for curve in (one, many) for epoch in range(len(curve["mse"][one["trained_on"][0]]))]
+    dataset = one["trained_on"][0]
+    series = {f"on {', '.join(c['trained_on'])}, {name}": values
+              for c in (one, many) for name, values in c["mse"].items()}
+    path, chart = run.report_figure("fig7_mse"), CHARTS["fig7"]
+    viz.line_chart(list(range(1, len(one["mse"][dataset]) + 1)), series, run.out_dir / path,
+                   title=chart["title"], xlabel=chart["xlabel"], ylabel=chart["ylabel"])
+    first, curve = many["mse"][dataset][0], one["mse"][dataset]
+    reached = [epoch + 1 for epoch, value in enumerate(curve) if value <= first]
+    reading = FIG7_READING.format(
+        dataset=dataset, many=", ".join(many["trained_on"]), many_first=first,
+        one_first=curve[0], reaches=f"first matches it after epoch {reached[0]}" if reached
+        else f"does not match it in the epochs trained ({len(curve)})")
+    figures = [{"path": str(path), "caption": FIGURE_CAPTIONS["fig7_curve"]},
+               {"path": "fig7/fig7.png", "caption": FIGURE_CAPTIONS["fig7"].format(
+                   dataset=dataset)}]
+    return _section("fig7", [rows], figures, text=f"{SECTIONS['fig7'].text} {reading}")
 
 
 def _figures(kind: str, records: Sequence[PairRecord]) -> list[dict]:

@@ -16,6 +16,7 @@ from cnn_explain_tf.reproduce.config import (
     VARIANTS,
     ReproduceConfig,
 )
+from cnn_explain_tf.reproduce.epochs import train_fig7
 from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.pairs import PairRecord, evaluate_pairs, plain
 from cnn_explain_tf.training.classifiers import train_classifiers
@@ -68,7 +69,7 @@ def evaluate(run: Run, stage: pipeline.Stage) -> list[Path]:
 def build_chain(run: Run) -> list[pipeline.Stage]:
     """The cached stages of `run`, each chained to the one before it."""
     bodies = {"classifiers": train_all_classifiers, "cgma": build_shards, "gan": train_gans,
-              "evaluate": evaluate}
+              "evaluate": evaluate, "fig7": train_fig7}
     return pipeline.chain(run.out_dir, run.config.stage_configs(),
                           {name: functools.partial(body, run) for name, body in bodies.items()})
 
@@ -88,7 +89,7 @@ def reproduce(out_dir: str | Path, config: ReproduceConfig | str = "quick", *,
     """Runs (or resumes) the whole reproduction into `out_dir`; returns the results dict.
 
     Stages: train classifiers -> build CGMA shards -> train LSFT and GSFT of both strategies ->
-    evaluate -> report.
+    evaluate -> Fig. 7 (an LSFT on one dataset vs on three, epoch by epoch) -> report.
     Each stage directory holds a `stage.json` with the hash of its config chained with its
     upstream stage's; a stage whose hash matches and whose artifacts all exist is skipped, one
     whose config changed is deleted and rebuilt, one with missing artifacts is rebuilt (the

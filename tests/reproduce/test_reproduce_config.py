@@ -33,6 +33,9 @@ from cnn_explain_tf.validation import InputError
     ({"leaderboard_datasets": ("objects32",)},
      r"leaderboard_datasets: expected some of the datasets \['digits', 'symbols'\] or None"),
     ({"noise_amounts": (0.1, 1.5)}, r"noise_amounts: expected fractions in \(0, 1\]"),
+    ({"leaderboard_methods": ("gradcam", "magic")},
+     r"leaderboard_methods: expected some of \['saliency', .*\], got \('gradcam', 'magic'\)"),
+    ({"leaderboard_methods": ()}, "leaderboard_methods: expected some of"),
 ])
 def test_bad_configs_are_refused_before_any_work(change, message):
     with pytest.raises(InputError, match=message):
@@ -55,7 +58,7 @@ def test_stage_hashes_chain_downstream():
     config = reproduce.PRESETS["smoke"]
     changed = dataclasses.replace(config, shards=dataclasses.replace(config.shards, k=6))
     before, after = (build_chain(Run(Path("run"), c)) for c in (config, changed))
-    assert [s.name for s in before] == ["classifiers", "cgma", "gan", "evaluate"]
+    assert [s.name for s in before] == ["classifiers", "cgma", "gan", "evaluate", "fig7"]
     assert before[0].config_hash == after[0].config_hash
     for old, new in zip(before[1:], after[1:]):
         assert old.config_hash != new.config_hash
@@ -67,19 +70,21 @@ def test_presets_are_named_and_keep_their_values():
     smoke, quick, paper = (reproduce.PRESETS[name] for name in ("smoke", "quick", "paper"))
     quick_classifier = TrainConfig(epochs=3, batch_size=64, image_size=(32, 32),
                                    optimizer="adam", learning_rate=1e-2, schedule="cosine")
-    assert quick.classifier == quick_classifier == classifiers.PRESETS["quick"]
+    assert quick_classifier == classifiers.PRESETS["quick"]
+    assert quick.classifier == dataclasses.replace(quick_classifier, max_examples=2048)
     assert smoke.classifier == dataclasses.replace(quick_classifier, epochs=1, max_examples=256)
     # Sec. 4.1: 20 epochs, SGD for VGG / Adam for the others, learning rate 1e-3, ImageNet.
     assert paper.classifier == TrainConfig(epochs=20, batch_size=32, image_size=(64, 64),
                                            optimizer="paper", learning_rate=1e-3, transfer=True)
     assert smoke.gan == GANConfig(epochs=1, batch_size=16, max_examples=32, learning_rate=1e-3)
-    assert quick.gan == GANConfig(epochs=8, batch_size=32, max_examples=512, learning_rate=1e-3)
+    assert quick.gan == sft_gan.PRESETS["quick"] == GANConfig(
+        epochs=4, batch_size=32, max_examples=256, learning_rate=1e-3)
     assert paper.gan == sft_gan.PRESETS["paper"] == GANConfig(
         epochs=50, batch_size=16, generator_size="paper", discriminator_filters=64,
         discriminator_downsamples=3)
     assert (smoke.shards, quick.shards, paper.shards) == (
         ShardSpec(image_size=(32, 32), k=8, max_examples=32),
-        ShardSpec(image_size=(32, 32), k=8, max_examples=512),
+        ShardSpec(image_size=(32, 32), k=8, max_examples=256),
         ShardSpec(image_size=(64, 64), k=8))
     assert (smoke.eval_count, smoke.noise_amounts, smoke.noise_count, smoke.leaderboard_count,
             smoke.sanity_count, smoke.sanity_checkpoints, smoke.rise_masks) == (
@@ -99,6 +104,9 @@ def test_stage_configs_name_both_strategies_and_leave_the_bootstrap_to_the_repor
     own = config.stage_configs()
     assert own["classifiers"]["dissimilar_datasets"] == ("objects32", "textures")
     assert "resamples" not in own["evaluate"] and own["evaluate"]["rise_masks"] == 64
+    fewer_methods = dataclasses.replace(config, leaderboard_methods=("gradcam",))
+    assert fewer_methods.stage_configs()["evaluate"] != own["evaluate"]
+    assert reproduce.PRESETS["quick"].leaderboard_datasets == ("digits",)
     fewer = dataclasses.replace(config, resamples=50).stage_configs()
     assert fewer["evaluate"] == own["evaluate"]
 
@@ -106,6 +114,10 @@ def test_stage_configs_name_both_strategies_and_leave_the_bootstrap_to_the_repor
 def test_every_registered_explainer_is_on_the_leaderboard():
     assert set(LEADERBOARD_METHODS) == set(explain.names()) | {"gsft", "lsft"}
     assert len(set(LEADERBOARD_METHODS)) == len(LEADERBOARD_METHODS)
+    for name in ("quick", "paper"):  # smoke: one of each kind, for the tests' time
+        assert reproduce.PRESETS[name].leaderboard_methods == LEADERBOARD_METHODS
+    assert reproduce.PRESETS["smoke"].leaderboard_methods == (
+        "saliency", "rise", "gradcam", "gsft", "lsft")
 
 
 def test_cli_reports_bad_output_directories(tmp_path, capsys):
@@ -121,3 +133,16 @@ def test_cli_reports_bad_output_directories(tmp_path, capsys):
     assert cli.main(["reproduce", "--preset", "smoke", "--out", str(tmp_path / "s"), "--seeds",
                      "0", "0", "--quiet"]) == 2
     assert "reproduce: error: seeds: expected distinct ints >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    (["0", "0"], "reproduce: error: seeds: expected distinct ints >= 0, got [0, 0] (negative: "
+                 "[], given twice: [0])"),
+    (["1", "-2"], "negative: [-2], given twice: []"),
+])
+def test_cli_refuses_bad_seeds_before_any_work(tmp_path, capsys, given, message):
+    out = tmp_path / "run"
+    assert cli.main(["reproduce", "--preset", "smoke", "--seeds", *given, "--out", str(out),
+                     "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -11,16 +11,16 @@ import shutil
 import pytest
 
 from cnn_explain_tf import cli, reproduce
-from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS, STRATEGIES
+from cnn_explain_tf.reproduce.config import STRATEGIES
 from cnn_explain_tf.validation import InputError
 
 pytestmark = pytest.mark.e2e
 
 SECTIONS = ["headline", "classifiers", "table1", "table2", "table3", "noise", "relevance",
-            "unseen", "leaderboard", "sanity"]
+            "unseen", "fig7", "leaderboard", "sanity"]
 TABLES = ["headline", "classifiers", "gans", "table1", "table1_average", "table2",
           "table2_average", "table3", "table3_average", "table3_predicted", "noise", "relevance",
-          "unseen", "leaderboard", "leaderboard_overall", "sanity", "sanity_curves"]
+          "unseen", "fig7", "leaderboard", "leaderboard_overall", "sanity", "sanity_curves"]
 
 
 class _Collector(html.parser.HTMLParser):
@@ -111,7 +111,8 @@ def test_results_json_holds_every_table_with_rows(smoke):
     assert len(tables["unseen"]) == len(config.unseen_datasets) * len(config.unseen_archs)
     assert [(row["strategy"][:10], row["amount"]) for row in tables["noise"]] == [
         (f"strategy {i}", a) for i in (1, 2) for a in config.noise_amounts]
-    assert {row["method"] for row in tables["leaderboard"]} == set(LEADERBOARD_METHODS)
+    assert [row["method"] for row in tables["leaderboard_overall"]] == list(
+        config.leaderboard_methods)
     assert {row["dataset"] for row in tables["leaderboard"]} == set(config.leaderboard_datasets)
     for row in tables["table2"]:
         assert row["Dice gradcam vs Grad-CAM"] == 1.0
@@ -133,7 +134,22 @@ def test_results_json_holds_every_table_with_rows(smoke):
     assert drop_goal["ours"] == numbers["similar/lsft-gradcam/average_drop"]["95 % interval"]
     assert win_goal["ours"] == numbers["similar/lsft/win_rate"]["95 % interval"]
     assert drop_goal["verdict"] in ("met", "not met", "within noise")
-    assert [s["status"] for s in saved["stages"]] == ["ran"] * 4
+    assert [s["status"] for s in saved["stages"]] == ["ran"] * 5
+
+
+def test_fig7_compares_one_dataset_with_all_of_strategy_one_per_epoch(smoke):
+    out, saved = smoke
+    config = reproduce.PRESETS["smoke"]
+    rows = {t["id"]: t["rows"] for s in saved["sections"] for t in s["tables"]}["fig7"]
+    assert [(row["trained on"], row["epoch"]) for row in rows] == [
+        (", ".join(names), epoch + 1) for names in (config.datasets[:1], config.datasets)
+        for epoch in range(config.gan.epochs)]
+    for row in rows:
+        values = [row[f"MSE {name}"] for name in config.datasets]
+        assert all(0.0 <= value <= 1.0 for value in values)  # maps and targets lie in [0, 1]
+    section = next(s for s in saved["sections"] if s["id"] == "fig7")
+    assert "after epoch 1 the LSFT trained on digits, symbols has" in section["text"]
+    assert [(out / f["path"]).stat().st_size > 0 for f in section["figures"]] == [True, True]
 
 
 def test_second_run_reuses_every_stage(smoke):
@@ -142,7 +158,7 @@ def test_second_run_reuses_every_stage(smoke):
     assert fresh == pytest.approx(sum(stage["seconds"] for stage in first["stages"]))
     reproduce.reproduce(out, "smoke", verbose=0)
     second = _saved(out)
-    assert [s["status"] for s in second["stages"]] == ["cached"] * 4
+    assert [s["status"] for s in second["stages"]] == ["cached"] * 5
     assert _tables(second) == _tables(first)
     assert second["fresh_run_seconds"] == fresh  # the time of the run from an empty folder
 
@@ -157,11 +173,13 @@ def test_quiet_cli_run_prints_only_its_result_line(smoke, capsys):
 
 def test_missing_figure_is_rebuilt_and_the_rest_reused(smoke):
     out, first = smoke
-    figure = out / "evaluate" / "figures" / "fig9_patterns32__inception_lite.png"
+    arch = reproduce.PRESETS["smoke"].unseen_archs[0]
+    figure = out / "evaluate" / "figures" / f"fig9_patterns32__{arch}.png"
     figure.unlink()
     reproduce.reproduce(out, "smoke", verbose=0)
     again = _saved(out)
-    assert [s["status"] for s in again["stages"]] == ["cached", "cached", "cached", "ran"]
+    assert [s["status"] for s in again["stages"]] == ["cached"] * 3 + ["ran"] * 2  # Fig. 7:
+    # downstream of the rebuilt evaluation
     assert figure.stat().st_size > 0
     dice = [[row["LSFT Dice vs mask"] for row in _tables(r)["unseen"]] for r in (again, first)]
     assert dice[0] == pytest.approx(dice[1], rel=1e-4)
