@@ -37,13 +37,18 @@ class Study:
     out_dir: Path
     config: StudyConfig
     verbose: int = 1
+    loaded: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def model(self, arch: str) -> keras.Model:
-        """A trained lite model (from `models/`) or a pretrained one (built, weights loaded)."""
+        """A trained lite model (from `models/`, loaded once per study and kept in `loaded`)
+        or a pretrained one (built, weights loaded, at every call: ImageNet models are too
+        large to keep twelve)."""
         if self.config.classifier is None:
             return pretrained_model(arch, dict(self.config.weight_files).get(arch))
-        path = self.out_dir / "models" / f"{self.config.dataset}__{arch}.keras"
-        return artifacts.load_model(path, "classifier")
+        if arch not in self.loaded:
+            path = self.out_dir / "models" / f"{self.config.dataset}__{arch}.keras"
+            self.loaded[arch] = artifacts.load_model(path, "classifier")
+        return self.loaded[arch]
 
     def images(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(images (N, H, W, C) in [0, 1], labels (N,) (-1: unknown), names) to explain."""

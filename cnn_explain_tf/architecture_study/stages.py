@@ -142,14 +142,13 @@ def perturb(study: Study, stage: pipeline.Stage) -> list[Path]:
         model = study.model(arch)
         inputs, _ = at_input_size(model, images)
         found = _aopc_maps(config, arch, model, inputs, explained[:, column])
-        for method in config.aopc_methods:
-            result = found[method]
+        for method, result in found.items():
             if isinstance(result, protocol.NotApplicable):
                 not_applicable.setdefault(method, {})[arch] = result.reason
-                continue
-            rows.append(dataclasses.asdict(protocol.aopc_row(
-                model, inputs, result, (arch, method), config.aopc_steps, config.patch_size,
-                config.seed)))
+        usable = {m: found[m] for m in config.aopc_methods
+                  if not isinstance(found[m], protocol.NotApplicable)}
+        rows += [dataclasses.asdict(row) for row in protocol.aopc_rows(
+            model, inputs, usable, arch, config.aopc_steps, config.patch_size, config.seed)]
     artifacts.write_json({"rows": rows, "not_applicable": not_applicable},
                          directory / "aopc.json", sort_keys=False)
     return [directory / "aopc.json"]

@@ -16,7 +16,7 @@ each step of the paper lives in this library:
 | Sec. 4.2 round 3 ("broom"): disagreement     | `disagreements`                            |
 | beyond the paper: family hypothesis tested   | `family_means`, `permutation_test`,        |
 |                                              | `cluster_agreement`, `bootstrap_stability` |
-| Sec. 3.3, 4.3-4.4: AOPC, 15 steps, MoRF      | `aopc_row` (beside a random map's AOPC)    |
+| Sec. 3.3, 4.3-4.4: AOPC, 15 steps, MoRF      | `aopc_rows` (beside a random map's AOPC)   |
 
 The paper's distance formula was lost from the extracted text ("we calculate the distance matrix
 ... as follow:" and nothing follows); `distance_matrix` uses `1 - SSIM` by default and takes any
@@ -43,7 +43,7 @@ from sklearn.metrics import adjusted_rand_score
 from cnn_explain_tf import explain, metrics
 from cnn_explain_tf.validation import InputError, check_positive_int
 
-__all__ = ["AOPC_STEPS", "PAPER_METHODS", "AOPCRow", "NotApplicable", "aopc_row",
+__all__ = ["AOPC_STEPS", "PAPER_METHODS", "AOPCRow", "NotApplicable", "aopc_rows",
            "bootstrap_stability", "cluster_agreement", "common_form", "count_readings",
            "disagreements", "distance_matrix", "euclidean_defect", "explain_models",
            "family_means", "merge_reading", "permutation_test", "similarity_matrices",
@@ -290,22 +290,29 @@ class AOPCRow:
     random_curve: tuple[float, ...]
 
 
-def aopc_row(model: keras.Model, images: np.ndarray, maps: np.ndarray, names: tuple[str, str],
-             steps: int = AOPC_STEPS, patch_size: int = 4, seed: int = 0) -> AOPCRow:
-    """AOPC (most relevant first, `steps` patches, uniform-noise fill) of `maps` and of seeded
-    uniform random maps on the same model and images, their difference with a 95 % interval
-    (`metrics.difference_interval` over images).
-
-    Args:
-        names: (model name, method name) for the row.
+def aopc_rows(model: keras.Model, images: np.ndarray, maps_by_method: Mapping[str, np.ndarray],
+              model_name: str, steps: int = AOPC_STEPS, patch_size: int = 4,
+              seed: int = 0) -> list[AOPCRow]:
+    """One `AOPCRow` per method: AOPC (most relevant first, `steps` patches, uniform-noise fill)
+    of its (N, H, W) maps and of seeded uniform random maps on the same model and images, their
+    difference with a 95 % interval (`metrics.difference_interval` over images). The random maps'
+    curves and the compiled perturbation step are computed once per model and shared by every
+    method.
     """
     metric = metrics.AOPC(model, patch_size=patch_size, steps=steps, fill="uniform", seed=seed)
-    random_maps = np.random.default_rng(seed).random(np.shape(maps)).astype(np.float32)
-    curves, _ = metric.curves(images, maps)
-    random_curves, _ = metric.curves(images, random_maps)
-    scores, random_scores = (metric.summarize(c, None) for c in (curves, random_curves))
-    interval = metrics.difference_interval([scores], [random_scores])
-    return AOPCRow(*names, float(scores.mean()), float(random_scores.mean()),
-                   float(scores.mean() - random_scores.mean()),
-                   (float(interval.low), float(interval.high)),
-                   tuple(curves.mean(axis=0).tolist()), tuple(random_curves.mean(axis=0).tolist()))
+    shape = np.shape(images)[:3]
+    random_curves, _ = metric.curves(
+        images, np.random.default_rng(seed).random(shape).astype(np.float32))
+    random_scores = metric.summarize(random_curves, None)
+    rows = []
+    for method, maps in maps_by_method.items():
+        curves, _ = metric.curves(images, maps)
+        scores = metric.summarize(curves, None)
+        interval = metrics.difference_interval([scores], [random_scores])
+        rows.append(AOPCRow(model_name, method, float(scores.mean()),
+                            float(random_scores.mean()),
+                            float(scores.mean() - random_scores.mean()),
+                            (float(interval.low), float(interval.high)),
+                            tuple(curves.mean(axis=0).tolist()),
+                            tuple(random_curves.mean(axis=0).tolist())))
+    return rows

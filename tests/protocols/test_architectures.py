@@ -137,14 +137,17 @@ def _quadrant_model(size: int = 16) -> keras.Model:
 def test_aopc_of_a_random_map_is_its_random_baseline_and_a_true_map_beats_it():
     model, x = _quadrant_model(), images(16, size=16, channels=1, seed=3) * 0.3 + 0.7
     noise = np.random.default_rng(11).random((16, 16, 16)).astype(np.float32)
-    row = arch.aopc_row(model, x, noise, ("quadrant", "noise"), steps=15, patch_size=2)
-    assert abs(row.difference) < 0.03
-    assert row.difference_interval[0] <= 0 <= row.difference_interval[1]
     truth = np.zeros((16, 16, 16), np.float32)
     truth[:, :8, :8] = 1
-    good = arch.aopc_row(model, x, truth, ("quadrant", "truth"), steps=15, patch_size=2)
+    row, good = arch.aopc_rows(model, x, {"noise": noise, "truth": truth}, "quadrant", steps=15,
+                               patch_size=2)
+    assert (row.model, row.method, good.method) == ("quadrant", "noise", "truth")
+    assert abs(row.difference) < 0.03
+    assert row.difference_interval[0] <= 0 <= row.difference_interval[1]
     assert good.difference > 0.05 and good.difference_interval[0] > 0
-    assert len(good.curve) == 16 and good.random_aopc == pytest.approx(row.random_aopc)
+    assert len(good.curve) == 16 and good.random_curve == row.random_curve
+    alone = cet.metrics.aopc(model, x, truth, patch_size=2, steps=15)
+    assert good.aopc == pytest.approx(alone, abs=1e-6)
 
 
 def test_a_method_that_cannot_run_is_not_applicable_with_its_reason():
