@@ -151,8 +151,10 @@ def prototype_set(model: keras.Model, images, mode: str, truth=None, verbose: in
     """Builds one mode's prototype of every image for ŷ and classifies it with the same model.
 
     The label of each image is ŷ, the model's class for its masked input (Section 4.3:
-    `FillInTheBlanks.masked_labels`); its blanks are filled for ŷ. An image whose masks are
-    never classified as ŷ (too few `num_masks` / `max_draws`) has no prototype: class -1, NaN.
+    `FillInTheBlanks.masked_labels`); its blanks are filled for ŷ. Each image is probed alone,
+    seeded by `SeedSequence([seed, index])` (31 bits): ŷ comes from the masks that fill it
+    (random: the expectation's first batch; progressive: M_1 of the filled sequence). An image
+    whose masks are never classified as ŷ (too few masks kept) has no prototype: class -1, NaN.
 
     Args:
         model: the classifier.
@@ -160,14 +162,16 @@ def prototype_set(model: keras.Model, images, mode: str, truth=None, verbose: in
         mode: "random" or "progressive".
         truth: (N,) ground-truth labels, only reported (`ConsistencyRow.label_is_truth`).
         verbose: 0 silences the progress bar.
-        **options: other `FillInTheBlanks` arguments (mask_ratio, patch_size, num_masks, ...).
+        **options: other `FillInTheBlanks` arguments (mask_ratio, patch_size, num_masks, seed).
     """
-    probe = FillInTheBlanks(model, mode=mode, verbose=0, **options)
-    labels = probe.masked_labels(images)
+    seed = options.pop("seed", 0)
     names = CLASSIFIED[mode]
     shown = {name: np.full(np.shape(images), np.nan, np.float32) for name in names}
-    kept = np.zeros(len(labels), np.int64)
-    for index in tqdm(range(len(labels)), desc=f"prototypes ({mode})", disable=not verbose):
+    labels, kept = np.zeros(len(images), np.int32), np.zeros(len(images), np.int64)
+    for index in tqdm(range(len(images)), desc=f"prototypes ({mode})", disable=not verbose):
+        own_seed = int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
+        probe = FillInTheBlanks(model, mode=mode, verbose=0, seed=own_seed, **options)
+        labels[index] = probe.masked_labels(images[index:index + 1])[0]
         result = _fill_one(probe, images[index], labels[index])
         if result is not None:
             kept[index] = result.kept[0]

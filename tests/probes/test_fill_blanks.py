@@ -106,11 +106,27 @@ def test_same_seed_same_result_other_seed_other_result(model):
 
 
 def test_repeated_calls_reuse_one_compiled_step_per_image_shape(model):
-    probe = cet.probes.FillInTheBlanks(model, num_masks=8, batch_size=8, verbose=0)
+    # a batch size no other probe of the module uses: the steps are this probe's own
+    probe = cet.probes.FillInTheBlanks(model, num_masks=8, batch_size=5, verbose=0)
     first = probe(helpers.images(1, 16, seed=3))
     again = probe(helpers.images(1, 16, seed=3))
     np.testing.assert_array_equal(first.directions, again.directions)
     assert sorted(key[0] if isinstance(key, tuple) else key for key in probe._compiled) == [
+        "batch", "predict"]
+
+
+def test_probes_with_the_same_graph_settings_share_their_compiled_steps(model):
+    images = helpers.images(1, 16, seed=3)
+    first = cet.probes.FillInTheBlanks(model, num_masks=8, batch_size=8, seed=0, verbose=0)
+    first(images)
+    other = cet.probes.FillInTheBlanks(model, num_masks=16, batch_size=8, seed=1, verbose=0)
+    result = other(images)
+    assert other._compiled == {}  # N* and the seed are inputs of the first probe's steps
+    assert result.kept[0] == 16
+    alone = cet.probes.FillInTheBlanks(model, num_masks=16, batch_size=8, seed=1, verbose=0,
+                                       threshold=0.5 + 1e-9)  # other settings: its own steps
+    np.testing.assert_allclose(alone(images).directions, result.directions, atol=1e-6)
+    assert sorted(key[0] if isinstance(key, tuple) else key for key in alone._compiled) == [
         "batch", "predict"]
 
 

@@ -56,10 +56,25 @@ def test_an_image_without_a_prototype_is_reported_and_counted_wrong():
 
 
 def test_few_masks_still_give_every_image_a_prototype(model):
-    # ŷ is the most frequent class of the first batch of masks, so that batch keeps one
-    prototypes = fill_blanks.prototype_set(model, helpers.images(3, 16, seed=2), "random",
+    # ŷ is the most frequent class of the first batch of masks, which is the first batch of
+    # the expectation (the same seed), so that batch keeps one
+    prototypes = fill_blanks.prototype_set(model, helpers.images(8, 16, seed=2), "random",
                                            verbose=0, num_masks=1, max_draws=1, batch_size=8)
     assert np.all(prototypes.kept == 1) and not prototypes.without_prototype.any()
+
+
+def test_the_progressive_label_is_the_class_of_the_first_mask_of_the_filled_sequence(model):
+    images = helpers.images(6, 16, seed=4)
+    prototypes = fill_blanks.prototype_set(model, images, "progressive", verbose=0,
+                                           batch_size=8, seed=5)
+    for index, image in enumerate(images):
+        seed = int(np.random.SeedSequence([5, index]).generate_state(1)[0] >> 1)
+        probe = FillInTheBlanks(model, mode="progressive", batch_size=8, seed=seed, verbose=0)
+        result = probe(image[None], int(prototypes.labels[index]))
+        first = probe.predict(image[None] * result.masks[..., None])[0]
+        assert prototypes.labels[index] == first == result.step_predictions[0, 0]
+        np.testing.assert_array_equal(prototypes.images["x after k fills"][index],
+                                      result.prototypes[0])
 
 
 def test_bootstrap_interval_of_a_two_point_mean_by_hand():
