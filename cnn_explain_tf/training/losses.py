@@ -36,15 +36,20 @@ def sigmoid_cross_entropy(logits, label: float) -> tf.Tensor:
         labels=tf.fill(tf.shape(logits), label), logits=logits))
 
 
-def discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
-    """D's loss: BCE(D(x, y), real) + BCE(D(x, G(x, c)), fake), to minimise.
+def discriminator_loss(real_logits, fake_logits, real_label: float = 1.0) -> tf.Tensor:
+    """D's loss: BCE(D(x, y), real_label) + BCE(D(x, G(x, c)), 0), to minimise.
 
-    This is the negated discriminator side of the conditional GAN objective (not halved).
+    This is the negated discriminator side of the conditional GAN objective (not halved). A
+    `real_label` below 1 (0.9) is one-sided label smoothing: D's targets for real pairs are
+    softened, those for generated ones stay 0, so D is penalised for over-confidence on real
+    pairs; the loss then cannot fall below the entropy of `real_label` (0.325 for 0.9).
 
     References: Isola et al., "Image-to-Image Translation with Conditional Adversarial
-        Networks", CVPR 2017, Eq. 1.
+        Networks", CVPR 2017, Eq. 1; Salimans et al., "Improved Techniques for Training GANs",
+        NeurIPS 2016, Sec. 3.4 (one-sided label smoothing).
     """
-    return sigmoid_cross_entropy(real_logits, 1.0) + sigmoid_cross_entropy(fake_logits, 0.0)
+    return (sigmoid_cross_entropy(real_logits, real_label)
+            + sigmoid_cross_entropy(fake_logits, 0.0))
 
 
 def generator_adversarial_loss(fake_logits) -> tf.Tensor:

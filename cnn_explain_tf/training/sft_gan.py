@@ -1,4 +1,4 @@
-"""SFT-GAN training: the SFTGAN model (custom train_step), its config and the `train-gan` job."""
+"""SFT-GAN training: the recipe (GANConfig, presets), `build_gan` and the `train-gan` job."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from cnn_explain_tf.training.options import (
     run_options,
     with_overrides,
 )
+from cnn_explain_tf.training.sft_gan_model import SFTGAN
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
 from cnn_explain_tf.validation import InputError, check_choice, check_config
 
@@ -33,106 +34,6 @@ __all__ = ["GANConfig", "PRESETS", "VARIANTS", "CheckpointError", "SFTGAN", "SFT
            "TrainingDivergedError", "add_arguments", "build_gan", "main", "train_sft_gan"]
 
 VARIANTS = {"lsft": sft.build_lsft_generator, "gsft": sft.build_gsft_generator}
-
-
-class SFTGAN(keras.Model):
-    """Conditional GAN that learns to turn (image, CGMAs) into the classifier's Grad-CAM.
-
-    Each step first updates D with `losses.discriminator_loss` (BCE(D(x, target), real) +
-    BCE(D(x, G(x, c)), fake)), then G with `losses.generator_loss` (lambda_rec * rec(G(x, c),
-    target) + lambda_adv * BCE(D(x, G(x, c)), real)). Batches are `(image, cgma, target)` as
-    read by `cgma_shards.load_cgma_shards`.
-
-    Args:
-        generator: `[image, cgma] -> heat map` (e.g. `build_lsft_generator`).
-        discriminator: `[image, heat map] -> logits` (`build_discriminator`).
-        lambda_rec: weight of the reconstruction loss (100, as in pix2pix).
-        lambda_adv: weight of the adversarial loss (1).
-        reconstruction: "mse" or "mae" (L1).
-
-    References: "Interpreting CNN Predictions using Conditional GANs", arXiv 2301.08067, Sec. 3
-        (which states no loss equation); the losses are pix2pix's: Isola et al.,
-        "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017, Eq. 1-4.
-    """
-
-    def __init__(self, generator: keras.Model, discriminator: keras.Model,
-                 lambda_rec: float = 100.0, lambda_adv: float = 1.0,
-                 reconstruction: str = "mse", **kwargs):
-        super().__init__(**kwargs)
-        check_choice("reconstruction", reconstruction, losses.RECONSTRUCTION)
-        self.generator, self.discriminator = generator, discriminator
-        self.lambda_rec, self.lambda_adv = float(lambda_rec), float(lambda_adv)
-        self.reconstruction = reconstruction
-        self.trackers = {name: keras.metrics.Mean(name=name)
-                         for name in ("d_loss", "g_loss", "rec_loss", "adv_loss")}
-
-    def compile(self, g_optimizer: keras.optimizers.Optimizer,
-                d_optimizer: keras.optimizers.Optimizer, **kwargs):
-        """Sets the two optimizers (wrapped for loss scaling under mixed_float16)."""
-        super().compile(**kwargs)
-        if keras.config.dtype_policy().name == "mixed_float16":
-            g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer)
-            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
-
-    def train_step(self, batch):
-        image, cgma, target = batch
-        fake = self.generator([image, cgma], training=True)
-        d_loss = self._train_discriminator(image, target, fake)
-        g_loss, rec_loss, adv_loss = self._train_generator(image, cgma, target)
-        return self._update({"d_loss": d_loss, "g_loss": g_loss, "rec_loss": rec_loss,
-                             "adv_loss": adv_loss})
-
-    def test_step(self, batch):
-        image, cgma, target = batch
-        return self._update({"rec_loss": self.reconstruction_loss(
-            target, self.generator([image, cgma], training=False))})
-
-    def reconstruction_loss(self, target, generated) -> tf.Tensor:
-        """Mean MSE (or L1) between generated and target maps, in float32."""
-        return losses.reconstruction_loss(target, generated, self.reconstruction)
-
-    def _train_discriminator(self, image, target, fake):
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator([image, target], training=True)
-            fake_logits = self.discriminator([image, tf.stop_gradient(fake)], training=True)
-            loss = losses.discriminator_loss(real_logits, fake_logits)
-            scaled = _for_gradients(self.d_optimizer, loss)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
-        return loss
-
-    def _train_generator(self, image, cgma, target):
-        with tf.GradientTape() as tape:
-            generated = self.generator([image, cgma], training=True)
-            adv_loss = losses.generator_adversarial_loss(
-                self.discriminator([image, generated], training=True))
-            rec_loss = self.reconstruction_loss(target, generated)
-            loss = losses.generator_loss(rec_loss, adv_loss, self.lambda_rec, self.lambda_adv)
-            scaled = _for_gradients(self.g_optimizer, loss)
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
-        return loss, rec_loss, adv_loss
-
-    def _update(self, losses: dict) -> dict:
-        for name, value in losses.items():
-            self.trackers[name].update_state(value)
-        return {name: self.trackers[name].result() for name in losses}
-
-
-def _for_gradients(optimizer: keras.optimizers.Optimizer, loss: tf.Tensor) -> tf.Tensor:
-    """The loss to differentiate: divided by the replicas (whose gradients are summed) and
-    scaled for mixed precision (a no-op unless the optimizer is a LossScaleOptimizer)."""
-    return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,8 +49,10 @@ class GANConfig:
         batch_size: global batch size.
         generator_size: a `sft.GENERATOR_SIZES` name or a `sft.GeneratorSize`.
         discriminator_filters, discriminator_downsamples: see `sft.build_discriminator`.
-        lambda_rec, lambda_adv, reconstruction: see `SFTGAN`.
+        lambda_rec, lambda_adv, reconstruction, real_label: see `SFTGAN` (real_label 1: no
+            label smoothing; 0.9: one-sided smoothing, see `losses.discriminator_loss`).
         learning_rate, beta_1: Adam settings of both networks.
+        discriminator_lr_scale: D's learning rate is learning_rate times this (1: the same).
         max_examples: training examples taken from each pair; None takes all.
     """
 
@@ -164,6 +67,8 @@ class GANConfig:
     learning_rate: float = 2e-4
     beta_1: float = 0.5
     max_examples: int | None = None
+    real_label: float = 1.0
+    discriminator_lr_scale: float = 1.0
 
     def __post_init__(self):
         check_config(self, positive=("epochs", "batch_size", "discriminator_filters",
@@ -171,6 +76,11 @@ class GANConfig:
                      optional_positive=("max_examples",),
                      choices={"reconstruction": losses.RECONSTRUCTION})
         sft.resolve_generator_size(self.generator_size)  # raises for an unknown name
+        if not 0.5 < self.real_label <= 1.0:
+            raise InputError(f"real_label: expected a label in (0.5, 1], got {self.real_label!r}")
+        if not 0.0 < self.discriminator_lr_scale < float("inf"):
+            raise InputError(f"discriminator_lr_scale: expected a finite factor > 0, got "
+                             f"{self.discriminator_lr_scale!r}")
 
 
 PRESETS: dict[str, GANConfig] = {
@@ -189,9 +99,9 @@ def build_gan(variant: str, image_shape, k: int, config: GANConfig) -> SFTGAN:
     discriminator = sft.build_discriminator(tuple(image_shape), config.discriminator_filters,
                                             config.discriminator_downsamples)
     gan = SFTGAN(generator, discriminator, config.lambda_rec, config.lambda_adv,
-                 config.reconstruction)
-    gan.compile(*(keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1)
-                  for _ in range(2)))
+                 config.reconstruction, config.real_label)
+    gan.compile(*(keras.optimizers.Adam(config.learning_rate * scale, beta_1=config.beta_1)
+                  for scale in (1.0, config.discriminator_lr_scale)))
     return gan
 
 

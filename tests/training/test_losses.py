@@ -29,6 +29,17 @@ def test_discriminator_loss_sums_real_and_fake_terms():
     assert float(losses.discriminator_loss(zeros, zeros)) == pytest.approx(1.386294, abs=1e-6)
 
 
+def test_one_sided_label_smoothing_softens_only_the_real_target():
+    # real: BCE(0.75, 0.9) = -(0.9 log 0.75 + 0.1 log 0.25) = 0.258914 + 0.138629 = 0.397543;
+    # fake judged 0.25 against 0 as before: 0.287682; sum 0.685225
+    real, fake = np.full((1, 2, 2, 1), LN3, np.float32), np.full((1, 2, 2, 1), -LN3, np.float32)
+    assert float(losses.discriminator_loss(real, fake, 0.9)) == pytest.approx(0.685225, abs=1e-6)
+    # a perfect D cannot go below the entropy of 0.9: -(0.9 log 0.9 + 0.1 log 0.1) = 0.325083
+    best = np.full((1, 1), math.log(9.0), np.float32)  # sigmoid(log 9) = 0.9
+    assert float(losses.discriminator_loss(best, np.full((1, 1), -40.0), 0.9)) == pytest.approx(
+        0.325083, abs=1e-6)
+
+
 def test_generator_adversarial_loss_is_non_saturating():
     # -log D(x, G): D = 0.75 -> 0.287682; D = 0.25 -> -log 0.25 = 1.386294
     assert float(losses.generator_adversarial_loss(np.full((1, 1), LN3))) == pytest.approx(

@@ -42,6 +42,73 @@ def test_twenty_steps_on_tiny_data_lower_the_reconstruction_loss():
     assert set(history.history) == {"d_loss", "g_loss", "rec_loss", "adv_loss"}
 
 
+def _constant_discriminator(logit: float) -> keras.Model:
+    """A discriminator whose every patch logit is `logit` (zero kernels, that bias)."""
+    discriminator = sft.build_discriminator((16, 16, 3), 8, 2)
+    for layer in discriminator.layers:
+        for weight in layer.weights:
+            weight.assign(np.zeros(weight.shape, np.float32))
+    discriminator.get_layer("logits").bias.assign([logit])
+    return discriminator
+
+
+@pytest.mark.parametrize(("real_label", "expected"), [(1.0, 1.673976), (0.9, 1.783837)])
+def test_label_smoothing_sets_the_discriminator_loss_of_a_step(real_label, expected):
+    # every logit ln 3 (D says 0.75 "real"): real term -(t log 0.75 + (1 - t) log 0.25) is
+    # 0.287682 for t = 1 and 0.397543 for t = 0.9; fake term -log(1 - 0.75) = 1.386294
+    gan = sft_gan.SFTGAN(sft.build_lsft_generator((16, 16, 3), 4, TINY),
+                         _constant_discriminator(np.log(3.0)), real_label=real_label)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    image, cgma, target = _batches()
+    losses = gan.train_step(tuple(tf.constant(array[:4]) for array in (image, cgma, target)))
+    assert float(losses["d_loss"]) == pytest.approx(expected, abs=1e-5)
+
+
+class _TwoPassSFTGAN(sft_gan.SFTGAN):
+    """The plain pix2pix step: G runs once for D's update and again inside G's own tape."""
+
+    def train_step(self, batch):
+        image, cgma, target = batch
+        fake = self.generator([image, cgma], training=True)
+        d_loss = self._train_discriminator(image, target, fake)
+        with tf.GradientTape() as tape:
+            generated = self.generator([image, cgma], training=True)
+            g_loss, rec_loss, adv_loss, scaled = self._generator_losses(image, target, generated)
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        return self._update({"d_loss": d_loss, "g_loss": g_loss, "rec_loss": rec_loss,
+                             "adv_loss": adv_loss})
+
+
+def test_one_generator_pass_per_step_trains_like_two():
+    results = []
+    for model in (sft_gan.SFTGAN, _TwoPassSFTGAN):
+        keras.utils.set_random_seed(0)
+        gan = model(sft.build_lsft_generator((16, 16, 3), 4, TINY),
+                    sft.build_discriminator((16, 16, 3), 8, 2))
+        gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5),
+                    keras.optimizers.Adam(1e-3, beta_1=0.5))
+        history = gan.fit(tf.data.Dataset.from_tensor_slices(_batches()).batch(4).repeat(3),
+                          epochs=1, verbose=0).history
+        results.append((history, [w.numpy() for w in gan.generator.weights]))
+    (one, one_weights), (two, two_weights) = results
+    assert one.keys() == two.keys()
+    for name in one:
+        np.testing.assert_allclose(one[name], two[name], rtol=1e-5)
+    for a, b in zip(one_weights, two_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_discriminator_lr_scale_slows_only_the_discriminator():
+    gan = sft_gan.build_gan("lsft", (16, 16, 3), 4,
+                            dataclasses.replace(CONFIG, discriminator_lr_scale=0.25))
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(CONFIG.learning_rate)
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(0.25 * CONFIG.learning_rate)
+    default = sft_gan.build_gan("lsft", (16, 16, 3), 4, CONFIG)
+    assert float(default.d_optimizer.learning_rate) == pytest.approx(CONFIG.learning_rate)
+    assert default.real_label == 1.0 and CONFIG.real_label == 1.0
+
+
 def test_resume_continues_step_count_and_optimizer_state(shards_dir, tmp_path):  # noqa: F811
     first = sft_gan.train_sft_gan(shards_dir, tmp_path, "gsft", CONFIG, options=QUIET)
     steps = first["steps"]
@@ -104,6 +171,9 @@ def test_resume_reuses_a_finished_run_of_the_same_config(shards_dir, tmp_path): 
     ({"epochs": 0}, "epochs: expected an int >= 1, got 0"),
     ({"reconstruction": "huber"}, r"reconstruction: expected one of \['mse', 'mae'\]"),
     ({"generator_size": "huge"}, "size: expected one of"),
+    ({"real_label": 0.4}, r"real_label: expected a label in \(0.5, 1\], got 0.4"),
+    ({"real_label": 1.1}, r"real_label: expected a label in \(0.5, 1\], got 1.1"),
+    ({"discriminator_lr_scale": 0.0}, "discriminator_lr_scale: expected a finite factor > 0"),
 ])
 def test_bad_config_values_are_refused(change, message):
     with pytest.raises(InputError, match=message):
