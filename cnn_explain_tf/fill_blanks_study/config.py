@@ -120,7 +120,7 @@ PRESETS: dict[str, StudyConfig] = {
                          train_examples=1024, count=6, num_masks=32, ratios=(0.25,),
                          patch_sizes=(2, 4), thresholds=(0.5,), shown=2, figure_masks=16,
                          bfgs_steps=1, resamples=200, preset="smoke"),
-    "quick": StudyConfig(epochs=10, count=100, num_masks=500, figure_masks=200, preset="quick"),
+    "quick": StudyConfig(epochs=15, count=100, num_masks=500, figure_masks=200, preset="quick"),
     "paper": StudyConfig(datasets=("tfds:mnist", "tfds:fashion_mnist"), epochs=20,
                          train_examples=60_000, count=1000, num_masks=10_000,
                          figure_masks=10_000, shown=8, preset="paper"),

@@ -63,7 +63,7 @@ def test_progressive_step_conditions_on_the_fills_before_it(model):
     images = helpers.images(1, 16, seed=2)
     probe = cet.probes.FillInTheBlanks(model, mode="progressive", verbose=0)
     result = probe(images, 1)
-    sequence = probe._mode.masks(probe, probe.mask_seed(0), (8, 8))[:1].numpy()
+    sequence = probe._mode.masks(probe, probe.mask_seed(0), (8, 8))[None].numpy()
     for step in range(1, 4):
         blank = sequence[0, step] == 0
         before = result.steps[0, step - 1]
@@ -89,7 +89,7 @@ def test_masked_labels_are_the_prediction_for_the_masked_input():
     # ...but 3 of 4 masks blank one of its 4 patches (1 - C(12,4)/C(16,4) = 0.73): mean 0.41
     assert probe.masked_labels(image)[0] == 0
     progressive = cet.probes.FillInTheBlanks(brightness_model(), mode="progressive", verbose=0)
-    first = progressive._mode.masks(progressive, progressive.mask_seed(0), (4, 4))[0, 0].numpy()
+    first = progressive._mode.masks(progressive, progressive.mask_seed(0), (4, 4))[0].numpy()
     expected = int(np.mean(image[0, :4, :4, 0] * first[:4, :4]) > 0.5)
     assert progressive.masked_labels(image)[0] == expected
 

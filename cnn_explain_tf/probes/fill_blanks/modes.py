@@ -118,18 +118,18 @@ class ProgressiveMode:
         return progressive_steps(mask_ratio)
 
     def masks(self, fill: FillInTheBlanks, seed, grid: Sequence[int]) -> tf.Tensor:
-        """(batch_size, k, H, W) sequences of k disjoint masks."""
-        return progressive_masks(seed, fill.batch_size, grid, fill.patch_size, fill.num_steps)
+        """(k, H, W): the image's one sequence of k disjoint masks."""
+        return progressive_masks(seed, 1, grid, fill.patch_size, fill.num_steps)[0]
 
     def masked_label(self, fill: FillInTheBlanks, image: np.ndarray, index: int, grid) -> int:
         """The class of M_1(x), the first masked input of the image's sequence."""
-        first = self.masks(fill, fill.mask_seed(index), grid)[:1, 0].numpy()[..., None]
+        first = self.masks(fill, fill.mask_seed(index), grid)[:1].numpy()[..., None]
         return int(fill.predict(image[None] * first)[0])
 
     def fill(self, fill: FillInTheBlanks, images: np.ndarray, targets: np.ndarray,
              grid) -> Fills:
         """Each image's first sequence filled step by step (Fig. 3); the final image is T."""
-        sequences = np.stack([self.masks(fill, fill.mask_seed(index), grid)[0].numpy()
+        sequences = np.stack([self.masks(fill, fill.mask_seed(index), grid).numpy()
                               for index in range(len(images))])
         steps, predictions, directions = fill.fill_progressively(images, targets, sequences)
         ones = np.ones(len(images), np.int64)
