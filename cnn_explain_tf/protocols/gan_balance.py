@@ -1,4 +1,13 @@
-"""GAN balance study: SFT-GAN recipe variants x seeds, their end losses, Table 3 vs a baseline."""
+"""GAN balance study: SFT-GAN recipe variants x seeds, their end losses, Table 3 vs a baseline.
+
+| what the study measures (arXiv 2301.08067 states no GAN recipe)    | function          |
+| ------------------------------------------------------------------ | ----------------- |
+| each variant x seed: LSFT trained on one strategy's CGMA shards    | `train_and_score` |
+| D loss, G's adversarial and reconstruction losses, last epoch      | `LOSSES`          |
+| Table 3: average drop (Eq. 7) and win % vs Grad-CAM, true class    | `PairScorer`      |
+| mean +- std over seeds; paired interval of variant - baseline      | `summarize`       |
+| verdict: improves / worse / within noise (interval and every seed) | `summarize`       |
+"""
 
 from __future__ import annotations
 
