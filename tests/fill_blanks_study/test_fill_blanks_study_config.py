@@ -20,6 +20,7 @@ from cnn_explain_tf.validation import InputError
     ({"mask_ratio": 1.5}, r"mask_ratio: expected floats in \(0, 1\), got \[1.5\]"),
     ({"ratios": (0.25, 0.0)}, r"ratios: expected floats in \(0, 1\), got \[0.0\]"),
     ({"threshold": 2.0}, r"threshold: expected floats in \[0, 1\], got 2.0"),
+    ({"mask_augmentation": 1.5}, r"mask_augmentation: expected a float in \[0, 1\], got 1.5"),
     ({"archs": ("cnn3", "vgg99")}, r"archs: expected names of \['cnn3', 'resnet5'\], got "
                                    r"\['vgg99'\]"),
     ({"datasets": ()}, "datasets: expected at least one name, got none"),
