@@ -10,5 +10,6 @@ import sys
 from cnn_explain_tf.protocols import gan_balance
 
 if __name__ == "__main__":
-    parser = gan_balance.add_arguments(argparse.ArgumentParser(description=gan_balance.__doc__))
+    parser = gan_balance.add_arguments(argparse.ArgumentParser(
+        description=gan_balance.__doc__.splitlines()[0]))
     sys.exit(gan_balance.main(parser.parse_args()))

@@ -284,8 +284,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="the classifiers the shards were built from (train-classifiers)")
     parser.add_argument("--shards", required=True, type=Path, help="output of build-cgma")
     parser.add_argument("--out", required=True, type=Path, help="the study's folder")
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS),
-                        default=list(DEFAULT.variants))
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), metavar="NAME",
+                        default=list(DEFAULT.variants),
+                        help=f"recipe changes to compare with the baseline, of {list(VARIANTS)}")
     parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT.seeds))
     parser.add_argument("--epochs", type=int, default=DEFAULT.gan.epochs)
     parser.add_argument("--max-examples", type=int, default=DEFAULT.gan.max_examples,
