@@ -191,8 +191,18 @@ def _aopc(study: Study, aopc: Mapping) -> dict:
         "random maps is its baseline: the difference says how much the map beats chance on "
         "that model, which answers the paper's objection (Sec. 4.4) that raw AOPC compares "
         "models as much as maps."),
-        "tables": [{"id": "aopc", "rows": rows, "caption": "AOPC per model x method"}],
+        "tables": [{"id": "aopc", "rows": rows, "caption": "AOPC per model x method"},
+                   {"id": "aopc_by_method", "rows": _aopc_by_method(aopc["rows"]),
+                    "caption": "Per method over the models: mean AOPC, mean difference to the "
+                               "random map (95 % bootstrap interval over the models), models "
+                               "above / below their random map beyond noise"}],
         "figures": figures}
+
+
+def _aopc_by_method(rows: Sequence[Mapping]) -> list[dict]:
+    return [{**{k: v for k, v in summary.items() if k != "interval"},
+             "95 % interval": "[{:+.3f}, {:+.3f}]".format(*summary["interval"])}
+            for summary in protocol.aopc_by_method(rows)]
 
 
 def conclusion(hypothesis: Sequence[Mapping], similarity: Mapping,

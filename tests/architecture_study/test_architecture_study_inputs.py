@@ -1,6 +1,8 @@
 """The study's bad input: model lists, families, methods, image folders, weights, sizes, folders."""
 
 import dataclasses
+import json
+import types
 
 import keras
 import numpy as np
@@ -8,8 +10,13 @@ import pytest
 from helpers import classifier
 
 from cnn_explain_tf import cli
-from cnn_explain_tf.architecture_study import PRESETS, compare_architectures
-from cnn_explain_tf.architecture_study.layout import at_input_size, folder_images, pretrained_model
+from cnn_explain_tf.architecture_study import PRESETS, compare_architectures, stages
+from cnn_explain_tf.architecture_study.layout import (
+    Study,
+    at_input_size,
+    folder_images,
+    pretrained_model,
+)
 from cnn_explain_tf.validation import InputError
 
 SMOKE = PRESETS["smoke"]
@@ -74,3 +81,19 @@ def test_cli_reports_bad_weights_spec_with_status_2(tmp_path, capsys):
     assert status == 2
     assert "compare-architectures: error: --weights: expected ARCH=PATH, got 'alexnet'" in \
         capsys.readouterr().err
+
+
+def test_a_method_with_fewer_than_3_usable_models_is_not_applicable_not_a_crash(tmp_path):
+    """The similarity stage skips a method whose maps are n/a (NaN) on all but 2 models."""
+    config = dataclasses.replace(SMOKE, archs=("alexnet_lite", "vgg13_lite", "vgg16_lite"))
+    maps = np.random.default_rng(0).random((2, 3, 4, 32, 32)).astype(np.float32)
+    maps[0, 1] = np.nan  # saliency could not run on vgg13_lite
+    (tmp_path / "explain").mkdir()
+    np.savez_compressed(tmp_path / "explain" / "maps.npz", maps=maps)
+    stage = types.SimpleNamespace(directory=tmp_path / "similarity")
+    stages.compare(Study(tmp_path, config, verbose=0), stage)
+    found = json.loads((tmp_path / "similarity" / "similarity.json").read_text())
+    assert found["saliency"] == {"archs": ["alexnet_lite", "vgg16_lite"],
+                                 "not_applicable": "fewer than 3 models could run this method"}
+    assert found["gradcam"]["archs"] == list(config.archs)
+    assert 0 < found["gradcam"]["permutation"]["p_value"] <= 1

@@ -158,3 +158,20 @@ def test_a_method_that_cannot_run_is_not_applicable_with_its_reason():
     assert found["saliency"]["m"].shape == (2, 16, 16)
     with pytest.raises(InputError, match="declared Grad-CAM layer for every model.*'m'"):
         arch.explain_models({"m": model}, images(2), ["gradcam"], {})
+
+
+def test_aopc_by_method_averages_over_models_and_counts_beyond_noise():
+    def row(model, method, aopc, random, low, high):
+        return {"model": model, "method": method, "aopc": aopc, "random_aopc": random,
+                "difference": aopc - random, "difference_interval": (low, high)}
+
+    rows = [row("a", "gradcam", 0.5, 0.3, 0.1, 0.3), row("b", "gradcam", 0.4, 0.3, -0.1, 0.3),
+            row("c", "gradcam", 0.3, 0.3, -0.2, -0.05), row("a", "saliency", 0.3, 0.3, -0.1, 0.1)]
+    gradcam, saliency = arch.aopc_by_method(rows)
+    assert (gradcam["method"], gradcam["models"], saliency["models"]) == ("gradcam", 3, 1)
+    assert gradcam["AOPC"] == pytest.approx(0.4)
+    assert gradcam["random-map AOPC"] == pytest.approx(0.3)
+    assert gradcam["difference"] == pytest.approx(0.1)
+    assert -1e-9 <= gradcam["interval"][0] <= 0.1 <= gradcam["interval"][1] <= 0.2 + 1e-9
+    assert (gradcam["above random"], gradcam["below random"]) == (1, 1)
+    assert saliency["difference"] == pytest.approx(0.0) and saliency["interval"] == (0.0, 0.0)
