@@ -33,6 +33,8 @@ JOBS = {
                            "the Fill in the blanks paper: Table 1 and Figs. 2-6 with a report"),
     "compare-architectures": ("cnn_explain_tf.architecture_study",
                               "heat maps across 13 models in 6 families: SSIM, Ward, AOPC, report"),
+    "gan-balance": ("cnn_explain_tf.protocols.gan_balance",
+                    "SFT-GAN recipe variants x seeds: end losses and Table 3 against the baseline"),
 }
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 VERBOSE_HELP = "show TensorFlow's start-up logging (or set CNN_EXPLAIN_TF_VERBOSE=1)"
