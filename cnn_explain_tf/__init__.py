@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from cnn_explain_tf.startup import quiet_command_line  # noqa: E402
+from cnn_explain_tf.startup import prepare_command_line  # noqa: E402
 
-quiet_command_line()  # the cnn-explain command hides TF's C++ start-up logs: before TF loads
+prepare_command_line()  # the cnn-explain command: oneDNN on, TF's C++ logs off, before TF loads
 
 from cnn_explain_tf import data, explain, graph, metrics, models, probes, serving  # noqa: E402
 from cnn_explain_tf.explain import cgma  # noqa: E402

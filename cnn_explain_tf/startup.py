@@ -1,4 +1,4 @@
-"""Start-up of the `cnn-explain` command: TensorFlow's C++ logging silenced before TF loads."""
+"""Start-up of the `cnn-explain` command: oneDNN kernels on, C++ logging off, before TF loads."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import os
 import sys
 from collections.abc import MutableMapping, Sequence
 
-__all__ = ["VERBOSE_ENV", "is_command_line", "quiet_command_line", "silence_tensorflow",
-           "wants_verbose"]
+__all__ = ["ONEDNN_ENV", "VERBOSE_ENV", "is_command_line", "prepare_command_line",
+           "silence_tensorflow", "use_onednn", "wants_verbose"]
 
 VERBOSE_ENV = "CNN_EXPLAIN_TF_VERBOSE"
 """Set to 1 to see TensorFlow's start-up logging (as the global `--verbose` flag does)."""
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+"""TensorFlow's switch for its oneDNN CPU kernels; set it to 0 to run the command without them."""
 COMMANDS = ("cnn-explain", "cnn-explain.exe")
 MODULE = "cnn_explain_tf.cli"
 
@@ -46,13 +48,26 @@ def silence_tensorflow(environ: MutableMapping[str, str] | None = None) -> None:
     environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def quiet_command_line() -> bool:
-    """Silences TensorFlow for the `cnn-explain` command unless it asks to be verbose.
+def use_onednn(environ: MutableMapping[str, str] | None = None) -> None:
+    """Turns TensorFlow's oneDNN CPU kernels on (TF_ENABLE_ONEDNN_OPTS=1) unless the user set it.
+
+    TensorFlow enables them by default only on CPUs with AVX-512 VNNI, BF16 or AMX; on an AVX2
+    CPU they train and probe the conv nets about 1.5-2.5x faster, with float round-off that
+    differs from the default kernels'. Only works before TF is imported.
+    """
+    environ = os.environ if environ is None else environ
+    environ.setdefault(ONEDNN_ENV, "1")
+
+
+def prepare_command_line() -> bool:
+    """The `cnn-explain` command's TensorFlow settings: oneDNN on, logging off unless verbose.
 
     Called by the package's `__init__` before anything imports TensorFlow; a no-op for library
-    users. Returns True when it silenced.
+    users (their process keeps TensorFlow's defaults). Returns True when it changed settings.
     """
-    if is_command_line() and not wants_verbose():
+    if not is_command_line():
+        return False
+    use_onednn()
+    if not wants_verbose():
         silence_tensorflow()
-        return True
-    return False
+    return True

@@ -24,3 +24,19 @@ def test_silencing_keeps_a_level_the_user_chose():
     chosen = {"TF_CPP_MIN_LOG_LEVEL": "1"}
     startup.silence_tensorflow(chosen)
     assert chosen == {"TF_CPP_MIN_LOG_LEVEL": "1"}
+
+
+def test_onednn_is_switched_on_unless_the_user_chose():
+    environ = {}
+    startup.use_onednn(environ)
+    assert environ == {startup.ONEDNN_ENV: "1"}
+    chosen = {startup.ONEDNN_ENV: "0"}
+    startup.use_onednn(chosen)
+    assert chosen == {startup.ONEDNN_ENV: "0"}
+
+
+def test_a_library_import_keeps_tensorflow_defaults(monkeypatch):
+    monkeypatch.setattr(startup, "is_command_line", lambda: False)
+    monkeypatch.delenv(startup.ONEDNN_ENV, raising=False)
+    assert not startup.prepare_command_line()
+    assert startup.ONEDNN_ENV not in startup.os.environ
