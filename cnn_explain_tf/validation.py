@@ -115,20 +115,21 @@ def check_targets(targets, batch_size: int, num_classes: int) -> np.ndarray:
     return array.astype(np.int32)
 
 
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    """Returns `value` as int if it is an integer >= minimum, else raises with the argument's name.
+def check_positive_int(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    """Returns `value` as int if it is an integer in [minimum, maximum], else raises naming it.
 
     This is the library's one integer-option check (explainers, metrics, layers and, through
-    `check_config`, every job config).
+    `check_config`, every job config); `maximum` None means no upper bound.
 
     Raises:
         TypeError: `value` is not an int (bools are refused too).
-        InputError: `value` is smaller than `minimum`.
+        InputError: `value` is outside [minimum, maximum].
     """
+    expected = f"an int >= {minimum}" if maximum is None else f"an int in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an int >= {minimum}, got {describe(value)}")
-    if value < minimum:
-        raise InputError(f"{name}: expected an int >= {minimum}, got {value}")
+        raise TypeError(f"{name}: expected {expected}, got {describe(value)}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise InputError(f"{name}: expected {expected}, got {value}")
     return int(value)
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from cnn_explain_tf import artifacts, data, viz
 from cnn_explain_tf.fill_blanks_study.inputs import pair_images, probe_options
 from cnn_explain_tf.fill_blanks_study.layout import Pair, Study
 from cnn_explain_tf.probes.fill_blanks import FillInTheBlanks
-from cnn_explain_tf.protocols.fill_blanks import binarization, mask_ablation, order_agreement
+from cnn_explain_tf.protocols.fill_blanks import (
+    binarization,
+    image_seed,
+    mask_ablation,
+    order_agreement,
+)
 
 __all__ = ["draw_pair"]
 
@@ -18,12 +25,20 @@ def draw_pair(study: Study, pair: Pair) -> dict:
 
     Fig. 2 is drawn from Table 1's random-mode prototypes; Figs. 3-6 use the first
     `config.shown` test images, each filled for its Table 1 label ŷ, with `figure_masks` N*.
+    The probes' warnings (fewer masks kept than N*) are returned, not printed.
 
     Returns:
         {"fig2_images": indices shown, "fig3_step_predictions": (shown, k) classes per step,
         "fig4_without_prototype": ["ratio r, patch p", ...], "fig5_agreement": float,
-        "fig6_on_fraction": {mode: {setting: mean prototype value}}}.
+        "fig6_on_fraction": {mode: {setting: mean prototype value}}, "probe_notes": [str]}.
     """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        numbers = _draw(study, pair)
+    return {**numbers, "probe_notes": sorted({str(warning.message) for warning in caught})}
+
+
+def _draw(study: Study, pair: Pair) -> dict:
     config = study.config
     model = artifacts.load_model(study.model_path(pair), "classifier")
     images = pair_images(study, pair, model)[0][:config.count]
@@ -68,16 +83,21 @@ def _gallery(study: Study, pair: Pair, images, saved, names) -> list[int]:
 
 def _progressive(study: Study, pair: Pair, model, images, labels, names,
                  options) -> list[list[int]]:
-    """Fig. 3: each image and the k steps of its progressive sequence."""
-    result = FillInTheBlanks(model, mode="progressive", verbose=0, **options)(images, labels)
-    steps = result.steps.shape[1]
-    viz.image_grid({"image x": images, **{f"after fill {i + 1}": result.steps[:, i]
-                                          for i in range(steps)}},
+    """Fig. 3: each image and the k steps of its Table 1 sequence (the same `image_seed`)."""
+    others = {k: v for k, v in options.items() if k != "seed"}
+    results = [FillInTheBlanks(model, mode="progressive", verbose=0,
+                               seed=image_seed(options["seed"], index), **others)(
+                                   images[index:index + 1], labels[index:index + 1])
+               for index in range(len(images))]
+    steps = np.concatenate([result.steps for result in results])
+    predictions = np.concatenate([result.step_predictions for result in results])
+    viz.image_grid({"image x": images, **{f"after fill {i + 1}": steps[:, i]
+                                          for i in range(steps.shape[1])}},
                    study.figure_path(pair, "fig3"),
                    [f"ŷ = {names[y]}; steps: {' '.join(names[p] for p in predicted)}"
-                    for y, predicted in zip(labels, result.step_predictions)],
-                   f"progressive filling, {steps} disjoint masks")
-    return result.step_predictions.tolist()
+                    for y, predicted in zip(labels, predictions)],
+                   f"progressive filling, {steps.shape[1]} disjoint masks")
+    return predictions.tolist()
 
 
 def _ablation(study: Study, pair: Pair, model, image, label, options) -> list[str]:

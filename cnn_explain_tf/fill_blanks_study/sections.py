@@ -108,5 +108,9 @@ def _figure_section(study: Study, kind: str, figures: dict) -> dict:
         section["tables"] = [{"id": "fig6", "caption": "on-fraction of the prototypes", "rows": [
             {"pair": name, "mode": mode, **by_setting}
             for name, numbers in figures.items()
-            for mode, by_setting in numbers["fig6_on_fraction"].items()]}]
+            for mode, by_setting in numbers["fig6_on_fraction"].items()]}, {
+            "id": "probe_notes", "caption": "Figs. 3-6: probes that kept fewer masks than N* "
+            "(their expectation uses those)", "rows": [
+                {"pair": name, "note": note} for name, numbers in figures.items()
+                for note in numbers.get("probe_notes", [])]}]
     return section

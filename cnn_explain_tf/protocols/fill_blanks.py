@@ -47,7 +47,7 @@ from cnn_explain_tf.probes.fill_blanks import (
 )
 
 __all__ = ["CLASSIFIED", "ConsistencyRow", "PrototypeSet", "binarization", "bootstrap_interval",
-           "consistency", "consistency_rows", "mask_ablation", "order_agreement",
+           "consistency", "consistency_rows", "image_seed", "mask_ablation", "order_agreement",
            "prototype_set"]
 
 CLASSIFIED = {"random": {"M(x) + T(E[dx])": "filled", "T(E[dx])": "prototypes"},
@@ -169,8 +169,8 @@ def prototype_set(model: keras.Model, images, mode: str, truth=None, verbose: in
     shown = {name: np.full(np.shape(images), np.nan, np.float32) for name in names}
     labels, kept = np.zeros(len(images), np.int32), np.zeros(len(images), np.int64)
     for index in tqdm(range(len(images)), desc=f"prototypes ({mode})", disable=not verbose):
-        own_seed = int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
-        probe = FillInTheBlanks(model, mode=mode, verbose=0, seed=own_seed, **options)
+        probe = FillInTheBlanks(model, mode=mode, verbose=0, seed=image_seed(seed, index),
+                                **options)
         labels[index] = probe.masked_labels(images[index:index + 1])[0]
         result = _fill_one(probe, images[index], labels[index])
         if result is not None:
@@ -181,6 +181,11 @@ def prototype_set(model: keras.Model, images, mode: str, truth=None, verbose: in
                   for name in names}
     return PrototypeSet(mode, labels, None if truth is None else np.asarray(truth, np.int32),
                         classified, shown, kept)
+
+
+def image_seed(seed: int, index: int) -> int:
+    """The probe seed of test image `index` in `prototype_set`: 31 bits of SeedSequence."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
 
 
 def _fill_one(probe: FillInTheBlanks, image, label) -> FillResult | None:

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from cnn_explain_tf import cli
@@ -32,7 +33,13 @@ def test_smoke_run_writes_every_section_and_a_second_run_is_cached(tmp_path, cap
             assert 0 <= row[f"{metric}_low"] <= row[metric] <= row[f"{metric}_high"] <= 1
     assert {g["goal"].split(" on ")[0] for g in results["goals"]} == {
         "Table 1 random accuracy >= 0.95", "Table 1 progressive accuracy >= 0.9"}
-    assert 0 <= results["figures"]["digits__cnn3"]["fig5_agreement"] <= 1
+    figures = results["figures"]["digits__cnn3"]
+    assert 0 <= figures["fig5_agreement"] <= 1
+    # Fig. 3 fills Table 1's sequences: step 1 predicts on M_1(x), the class that is ŷ
+    labels = np.load(out / "table1" / "digits__cnn3.npz")["progressive/labels"]
+    steps = figures["fig3_step_predictions"]
+    assert [predicted[0] for predicted in steps] == labels[:len(steps)].tolist()
+    assert isinstance(figures["probe_notes"], list)
 
     assert cli.main(["fill-in-the-blanks", "--preset", "smoke", "--out", str(out),
                      "--quiet"]) == 0

@@ -151,6 +151,8 @@ def test_no_kept_mask_names_the_observed_predictions():
     ({"direction": "newton"}, r"direction: expected one of \['gradient', 'bfgs'\]"),
     ({"num_masks": 0}, "num_masks: expected an int >= 1, got 0"),
     ({"threshold": 1.5}, r"threshold: expected a float in \[0, 1\], got 1.5"),
+    ({"seed": -1}, r"seed: expected an int in \[0, 2147483647\], got -1"),
+    ({"seed": 2**31}, r"seed: expected an int in \[0, 2147483647\], got 2147483648"),
 ])
 def test_bad_options_are_refused(model, options, message):
     with pytest.raises(InputError, match=message):

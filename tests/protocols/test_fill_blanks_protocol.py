@@ -69,6 +69,7 @@ def test_the_progressive_label_is_the_class_of_the_first_mask_of_the_filled_sequ
                                            batch_size=8, seed=5)
     for index, image in enumerate(images):
         seed = int(np.random.SeedSequence([5, index]).generate_state(1)[0] >> 1)
+        assert fill_blanks.image_seed(5, index) == seed
         probe = FillInTheBlanks(model, mode="progressive", batch_size=8, seed=seed, verbose=0)
         result = probe(image[None], int(prototypes.labels[index]))
         first = probe.predict(image[None] * result.masks[..., None])[0]

@@ -32,7 +32,10 @@ from cnn_explain_tf.validation import (
     describe,
 )
 
-__all__ = ["DIRECTIONS", "FillInTheBlanks", "FillResult", "NoMaskKeptError"]
+__all__ = ["DIRECTIONS", "SEED_MAX", "FillInTheBlanks", "FillResult", "NoMaskKeptError"]
+
+SEED_MAX = 2**31 - 1
+"""The largest probe seed: masks come from an int32 stateless seed (seed, image index)."""
 
 DIRECTIONS: dict[str, Callable[[int], Direction]] = {
     "gradient": lambda bfgs_steps: gradient_direction,
@@ -115,7 +118,8 @@ class FillInTheBlanks(Probe):
         bfgs_steps: BFGS iterations for direction="bfgs".
         max_draws: give up after this many masks per image (default 10 * num_masks).
         batch_size: masks per compiled step.
-        seed: seeds the masks; same seed, same result on the CPU.
+        seed: seeds the masks, an int in [0, 2**31 - 1] (an int32 of the stateless seed);
+            same seed, same result on the CPU.
         verbose: 0 silences the progress bar.
         output: output index for multi-output models.
 
@@ -141,7 +145,7 @@ class FillInTheBlanks(Probe):
         self.max_draws = check_positive_int("max_draws", max_draws or 10 * self.num_masks)
         self.bfgs_steps = check_positive_int("bfgs_steps", bfgs_steps)
         self.patch_size = check_positive_int("patch_size", patch_size)
-        self.seed = int(check_positive_int("seed", seed, minimum=0))
+        self.seed = check_positive_int("seed", seed, minimum=0, maximum=SEED_MAX)
         self.binarize, self.verbose = bool(binarize), verbose
         self._mode = MODES[mode]
         self._update = DIRECTIONS[direction](self.bfgs_steps)
