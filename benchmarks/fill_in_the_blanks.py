@@ -8,6 +8,9 @@ same probe with one mask per compiled step (the per-mask loop: the same compiled
 one mask at a time). Each probe is called once untimed first and the second call is timed, so
 neither side times tracing. Prints the rates, the ratio of the fastest batch size to the loop
 and the time for N*. The load average is printed too: timings on a shared CPU vary.
+TensorFlow's oneDNN CPU kernels are on, as in the `cnn-explain` command, unless
+TF_ENABLE_ONEDNN_OPTS is set (run it with TF_ENABLE_ONEDNN_OPTS=0 for TensorFlow's default
+kernels on CPUs without AVX-512; both settings are printed).
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import argparse
 import os
 import time
 
-import keras
-import numpy as np
+ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
+os.environ.setdefault(ONEDNN, "1")  # before TensorFlow loads, as `startup.use_onednn` does
 
-import cnn_explain_tf as cet
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import cnn_explain_tf as cet  # noqa: E402
 
 
 def digit_classifier(seed: int = 0) -> tuple[keras.Model, np.ndarray, np.ndarray]:
@@ -63,7 +69,8 @@ def main() -> None:
     index = int(np.flatnonzero(np.argmax(model.predict(images[:50], verbose=0), -1)
                                == labels[:50])[0])
     print(f"digit CNN 28x28 (test accuracy {accuracy:.3f}), mask ratio 0.25, patch 2, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} CPUs, {ONEDNN}={os.environ[ONEDNN]}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     batched = {size: kept_per_second(model, images[index], labels[index], args.masks, size)
                for size in args.batch_sizes}
     for size, (rate, _) in batched.items():
