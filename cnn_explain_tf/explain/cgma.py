@@ -72,7 +72,9 @@ class IntermediateGradCAMs(GradCAM):
             raise InputError(f"model: expected convolution layers to explain, model '{model.name}' "
                              "has none")
         super().__init__(model, list(layers), **kwargs)
-        self._cams_step = self.compile(self.stacked_cams)
+        self.compiled_cams = self.compile(self.stacked_cams)
+        """`stacked_cams` as one tf.function, traced once per extractor; graph functions of
+        other steps call it (it is then traced once for all of them)."""
 
     @classmethod
     def for_model(cls, model: keras.Model, k: int | None = None, batch_size: int = 32
@@ -92,7 +94,7 @@ class IntermediateGradCAMs(GradCAM):
 
     def cams(self, images, targets=None) -> np.ndarray:
         """float32 (B, N, H, W) per-layer Grad-CAMs in [0, 1], in batches of `batch_size`."""
-        return self.run(self._cams_step, images, targets)
+        return self.run(self.compiled_cams, images, targets)
 
 
 _EXTRACTORS = ModelCache()

@@ -60,6 +60,7 @@ class SFTGANExplainer(Explainer):
         self.image_shape, self.k = generator_shapes(generator)
         super().__init__(model, batch_size=batch_size)
         self.gradcams = IntermediateGradCAMs.for_model(model, self.k, self.batch_size)
+        self._generate = generator_step(generator)
         self._relevance_step = self.compile(self.relevance_batch)
 
     @property
@@ -90,15 +91,20 @@ class SFTGANExplainer(Explainer):
         return self._ablation_relevance(*self.conditions(images, targets))
 
     def conditions(self, images, targets) -> tuple[tf.Tensor, tf.Tensor]:
-        """Images and cumulative CGMAs (Eq. 3-4) at the generator's resolution and channels."""
-        maps = cumulative_average(self.gradcams.stacked_cams(images, targets))
+        """Images and cumulative CGMAs (Eq. 3-4) at the generator's resolution and channels.
+
+        The CGMAs come from the classifier's shared compiled extractor step
+        (`IntermediateGradCAMs.for_model`), so the explainers of one classifier (LSFT, GSFT,
+        their relevance) trace its forward and backward pass once between them.
+        """
+        maps = cumulative_average(self.gradcams.compiled_cams(images, targets))
         height, width, channels = self.image_shape
         return (resize_images(images, (height, width), channels),
                 resize_images(maps, (height, width)))
 
     def _generate_maps(self, images, cgma, size):
         """(B, H, W) generated maps resized to `size`, min-max normalised per image."""
-        heat = tf.cast(self.generator([images, cgma], training=False), tf.float32)
+        heat = tf.cast(self._generate(images, cgma), tf.float32)
         return normalize(resize_images(heat, size)[..., 0])
 
     def _ablation_relevance(self, images, cgma):
@@ -108,9 +114,8 @@ class SFTGANExplainer(Explainer):
         height, width = self.image_shape[:2]
         all_cgma = tf.concat([cgma[:, None], ablated], axis=1)
         all_images = tf.repeat(images[:, None], self.k + 1, axis=1)
-        heat = self.generator([tf.reshape(all_images, (-1, *self.image_shape)),
-                               tf.reshape(all_cgma, (-1, height, width, self.k))],
-                              training=False)
+        heat = self._generate(tf.reshape(all_images, (-1, *self.image_shape)),
+                              tf.reshape(all_cgma, (-1, height, width, self.k)))
         heat = tf.reshape(tf.cast(heat, tf.float32), (-1, self.k + 1, height, width))
         return tf.reduce_sum(tf.abs(heat[:, 1:] - heat[:, :1]), axis=(2, 3))
 
@@ -219,6 +224,22 @@ def _read_generator(path: Path) -> keras.Model:
         raise InputError(f"path: expected a generator taking [image, cgma], got {path} holding "
                          f"model '{generator.name}' with {len(generator.inputs)} input(s)")
     return generator
+
+
+def generator_step(generator: keras.Model):
+    """`generator([images, cgma])` (inference) as one tf.function per generator, shared by the
+    explainers of every classifier, so the generator is traced once for all of them."""
+    def build():
+        image_shape, k = generator_shapes(generator)
+        spec = [tf.TensorSpec((None, *image_shape), tf.float32),
+                tf.TensorSpec((None, *image_shape[:2], k), tf.float32)]
+        return tf.function(lambda images, cgma: generator([images, cgma], training=False),
+                           input_signature=spec)
+
+    return _GENERATOR_STEPS.get(generator, None, build)
+
+
+_GENERATOR_STEPS = ModelCache()
 
 
 def generator_shapes(generator: keras.Model) -> tuple[tuple, int]:

@@ -110,3 +110,19 @@ def test_a_model_that_is_no_generator_is_refused(tmp_path):
     artifacts.save_model(classifier(size=16), path)
     with pytest.raises(InputError, match="path: expected a generator taking \\[image, cgma\\]"):
         SFTGANExplainer.load(path)
+
+
+def test_the_explainers_of_one_classifier_trace_its_cgmas_once(generator_path):
+    lsft = SFTGANExplainer.load(generator_path)
+    gsft = TrainedGenerator(lsft.generator, "gsft")
+    model, batch = classifier(size=16), images(2, 16)
+    lsft.explain(model, batch)
+    gsft.explain(model, batch)
+    lsft.relevance(model, batch)
+    extractor = lsft(model).gradcams
+    assert gsft(model).gradcams is extractor
+    assert extractor.compiled_cams.experimental_get_tracing_count() == 1
+    other = classifier(size=20, channels=1, nested=True)
+    lsft.explain(other, images(2, 20, 1))
+    step = lsft(other)._generate  # one generator step for every classifier
+    assert step is lsft(model)._generate and step.experimental_get_tracing_count() == 1
