@@ -7,6 +7,7 @@ import dataclasses
 from cnn_explain_tf import __version__, data
 from cnn_explain_tf.cgma_shards import ShardSpec
 from cnn_explain_tf.models import zoo
+from cnn_explain_tf.models.sft import GeneratorSize
 from cnn_explain_tf.protocols.sft_gan import NOISE_AMOUNTS
 from cnn_explain_tf.training import classifiers, sft_gan
 from cnn_explain_tf.training.classifiers import TrainConfig
@@ -177,13 +178,17 @@ _GLYPHS = ("digits", "letters", "symbols")
 _SCENES = ("shapes64", "objects32", "textures")
 _UNSEEN = ("lowercase", "patterns32")  # one of similar, one of dissimilar semantics
 _CLASSIFIER, _GAN = classifiers.PRESETS, sft_gan.PRESETS
+SMOKE_GENERATOR = GeneratorSize(channels=8, num_blocks=4, condition_filters=8,
+                                condition_channels=4, downsample=4)
+"""The smoke preset's generator: k = 4 SFT blocks, half the quick trunk (its time is tracing)."""
 PRESETS: dict[str, ReproduceConfig] = {
     "smoke": ReproduceConfig(
         datasets=("digits", "symbols"), dissimilar_datasets=("objects32", "textures"),
         archs=("vgg_lite",),
         classifier=dataclasses.replace(_CLASSIFIER["quick"], epochs=1, max_examples=256),
-        shards=ShardSpec(image_size=(32, 32), k=8, max_examples=32),
-        gan=dataclasses.replace(_GAN["quick"], epochs=1, batch_size=16, max_examples=32),
+        shards=ShardSpec(image_size=(32, 32), k=4, max_examples=32),
+        gan=dataclasses.replace(_GAN["quick"], epochs=1, batch_size=16, max_examples=32,
+                                generator_size=SMOKE_GENERATOR),
         unseen_datasets=_UNSEEN, unseen_archs=("resnet_lite",),
         eval_count=12, noise_amounts=(0.1, 0.5), noise_count=4, leaderboard_count=4,
         sanity_count=2, sanity_checkpoints=1, rise_masks=64, leaderboard_datasets=("digits",),
@@ -206,7 +211,7 @@ PRESETS: dict[str, ReproduceConfig] = {
         unseen_datasets=_UNSEEN, unseen_archs=("xception", "inceptionv3", "vgg19"),
         eval_count=512, noise_count=64, leaderboard_count=128, sanity_count=16, preset="paper"),
 }
-"""The named reproductions: smoke (tests, minutes), quick (2 CPU cores, under 30 minutes) and
-paper (the paper's sizes and architectures with ImageNet transfer, for a GPU machine; the
-paper's stated classifier recipe, `training.classifiers.PRESETS["paper"]`; the GAN recipe is
-ours, see `training.sft_gan.PRESETS`)."""
+"""The named reproductions: smoke (tests, minutes; k = 4 CGMAs and `SMOKE_GENERATOR`), quick
+(2 CPU cores, under 30 minutes) and paper (the paper's sizes and architectures with ImageNet
+transfer, for a GPU machine; the paper's stated classifier recipe,
+`training.classifiers.PRESETS["paper"]`; the GAN recipe is ours, see `training.sft_gan.PRESETS`)."""

@@ -7,7 +7,7 @@ import pytest
 
 from cnn_explain_tf import cli, data, explain, reproduce
 from cnn_explain_tf.cgma_shards import ShardSpec
-from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS
+from cnn_explain_tf.reproduce.config import LEADERBOARD_METHODS, SMOKE_GENERATOR
 from cnn_explain_tf.reproduce.layout import Run
 from cnn_explain_tf.reproduce.stages import build_chain
 from cnn_explain_tf.training import classifiers, sft_gan
@@ -76,14 +76,16 @@ def test_presets_are_named_and_keep_their_values():
     # Sec. 4.1: 20 epochs, SGD for VGG / Adam for the others, learning rate 1e-3, ImageNet.
     assert paper.classifier == TrainConfig(epochs=20, batch_size=32, image_size=(64, 64),
                                            optimizer="paper", learning_rate=1e-3, transfer=True)
-    assert smoke.gan == GANConfig(epochs=1, batch_size=16, max_examples=32, learning_rate=1e-3)
+    assert smoke.gan == GANConfig(epochs=1, batch_size=16, max_examples=32, learning_rate=1e-3,
+                                  generator_size=SMOKE_GENERATOR)
+    assert SMOKE_GENERATOR.num_blocks == smoke.shards.k == 4  # one SFT block per CGMA
     assert quick.gan == sft_gan.PRESETS["quick"] == GANConfig(
         epochs=4, batch_size=32, max_examples=256, learning_rate=1e-3)
     assert paper.gan == sft_gan.PRESETS["paper"] == GANConfig(
         epochs=50, batch_size=16, generator_size="paper", discriminator_filters=64,
         discriminator_downsamples=3)
     assert (smoke.shards, quick.shards, paper.shards) == (
-        ShardSpec(image_size=(32, 32), k=8, max_examples=32),
+        ShardSpec(image_size=(32, 32), k=4, max_examples=32),
         ShardSpec(image_size=(32, 32), k=8, max_examples=256),
         ShardSpec(image_size=(64, 64), k=8))
     assert (smoke.eval_count, smoke.noise_amounts, smoke.noise_count, smoke.leaderboard_count,
