@@ -7,7 +7,7 @@ import keras
 import pytest
 
 from cnn_explain_tf import pipeline
-from cnn_explain_tf.fill_blanks_study import PRESETS, StudyConfig, run_study
+from cnn_explain_tf.fill_blanks_study import PRESETS, StudyConfig, run_study, sections
 from cnn_explain_tf.fill_blanks_study.inputs import pair_images
 from cnn_explain_tf.fill_blanks_study.layout import Pair, Study
 from cnn_explain_tf.validation import InputError
@@ -87,3 +87,11 @@ def test_a_folder_of_other_files_and_a_missing_classifier_are_refused(tmp_path):
         run_study(tmp_path / "new", "smoke", classifier=tmp_path / "nope.keras", verbose=0)
     with pytest.raises(InputError, match=r"preset: expected one of \['smoke', 'quick', 'paper'\]"):
         run_study(tmp_path / "new", "fast", verbose=0)
+
+
+@pytest.mark.parametrize(("low", "estimate", "high", "verdict"), [
+    (0.95, 0.97, 1.0, "met"), (0.90, 0.95, 0.99, "within noise"), (0.78, 0.85, 0.92, "not met"),
+    (0.80, 0.90, 0.949, "not met")])
+def test_table1_goals_read_the_interval_not_the_point_estimate(low, estimate, high, verdict):
+    row = {"accuracy": estimate, "accuracy_low": low, "accuracy_high": high}
+    assert sections.accuracy_verdict(row, 0.95) == verdict
