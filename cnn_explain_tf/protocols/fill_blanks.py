@@ -202,8 +202,7 @@ def consistency_rows(prototypes: PrototypeSet, resamples: int = 1000,
                      seed: int = 0) -> list[ConsistencyRow]:
     """Table 1's rows of one mode, one per classified image (see `CLASSIFIED`).
 
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.3 and
-        Table 1.
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Sec. 4.3, Table 1.
     """
     labels, missing = prototypes.labels, prototypes.without_prototype.astype(np.float64)
     classes = np.unique(labels)
@@ -256,8 +255,7 @@ def consistency(model: keras.Model, images, modes: Sequence[str] = tuple(MODES),
     Returns:
         The rows of Table 1, modes in order.
 
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.3 and
-        Table 1.
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Sec. 4.3, Table 1.
     """
     return [row for mode in modes
             for row in consistency_rows(prototype_set(model, images, mode, truth, verbose,
@@ -283,8 +281,7 @@ def mask_ablation(model: keras.Model, images, targets=None,
         {(ratio, patch_size): (B, H, W, C) prototypes}; a pair where some image kept no mask maps
         to NaN images.
 
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.4 and
-        Fig. 4.
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Sec. 4.4, Fig. 4.
     """
     results = {}
     for ratio in ratios:
@@ -312,8 +309,7 @@ def order_agreement(model: keras.Model, images, labels,
     Returns:
         ({direction: (B, H, W, C) prototypes}, agreement in [0, 1]).
 
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Section 4.5 and
-        Fig. 5.
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Sec. 4.5, Fig. 5.
     """
     orders = {direction: FillInTheBlanks(model, direction=direction, verbose=0,
                                          **options)(images, labels).prototypes
@@ -340,8 +336,7 @@ def binarization(model: keras.Model, images, labels, thresholds: Sequence[float]
     Returns:
         {mode: {"threshold 0.5": (B, H, W, C) prototypes, ..., "not binarised": ...}}.
 
-    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Eq. 4, Section 4.6
-        and Fig. 6.
+    References: "Fill in the Blanks: Rethinking Interpretability in Vision", Eq. 4, Fig. 6.
     """
     settings = {**{f"threshold {t}": (True, t) for t in thresholds}, "not binarised": (False, 0.5)}
     expectation = FillInTheBlanks(model, verbose=0, **options)(images, labels).directions
