@@ -52,8 +52,9 @@ def use_onednn(environ: MutableMapping[str, str] | None = None) -> None:
     """Turns TensorFlow's oneDNN CPU kernels on (TF_ENABLE_ONEDNN_OPTS=1) unless the user set it.
 
     TensorFlow enables them by default only on CPUs with AVX-512 VNNI, BF16 or AMX; on an AVX2
-    CPU they train and probe the conv nets about 1.5-2.5x faster, with float round-off that
-    differs from the default kernels'. Only works before TF is imported.
+    CPU they ran the batched conv steps of the fill-in-the-blanks probe about 2x faster (the
+    classifier training of `reproduce`, mostly tracing, about as fast), with float round-off
+    that differs from the default kernels'. Only works before TF is imported.
     """
     environ = os.environ if environ is None else environ
     environ.setdefault(ONEDNN_ENV, "1")

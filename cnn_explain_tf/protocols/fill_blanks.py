@@ -320,7 +320,7 @@ def order_agreement(model: keras.Model, images, labels,
 def binarization(model: keras.Model, images, labels, thresholds: Sequence[float] = (0.25, 0.5,
                                                                                     0.75),
                  **options) -> dict[str, dict[str, np.ndarray]]:
-    """Fig. 6: both modes' prototypes binarised at each threshold, and not binarised.
+    """Fig. 6 (Sec. 4.6): both modes' prototypes binarised at each threshold and not binarised.
 
     The random mode's E[dx] does not depend on T, so it is computed once and thresholded
     (`fill_blanks.threshold_fill`) at each threshold; the progressive sequence is refilled for
