@@ -79,7 +79,11 @@ SECTIONS = {
         "interval: the images of every pair are resampled with replacement (stratified by pair), "
         "the same images for both methods of a difference (paired). The goals are judged on "
         "these intervals: met or not met when the interval lies wholly on one side of the "
-        "target, within noise when it contains it.",
+        "target, within noise when it contains it. The trained models are held fixed: an "
+        "interval says how sure a number is for these models, not over retraining. Another "
+        "seed or another CPU (other floating-point kernels) trains other models, and in our "
+        "runs that spread is larger than these intervals: run --seeds and read the seed "
+        "section before calling a verdict a result.",
         {"headline": "Headline numbers"}),
     "classifiers": SectionProse(
         "Classifiers and SFT-GANs",
