@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnn_explain_tf import artifacts
+from cnn_explain_tf import artifacts, metrics
 from cnn_explain_tf.fill_blanks_study.layout import Study
 
 __all__ = ["GOALS", "PAPER", "accuracy_verdict", "build"]
@@ -75,11 +75,9 @@ def _goals(study: Study, table1: list[dict], fresh_seconds: float | None) -> lis
 
 def accuracy_verdict(row: dict, goal: float) -> str:
     """A Table 1 row's accuracy against `goal` from its interval, never its point estimate alone:
-    "met" when the whole 95 % interval is at or above the goal, "not met" when it lies below,
-    "within noise" when it contains the goal."""
-    if row["accuracy_low"] >= goal:
-        return "met"
-    return "not met" if row["accuracy_high"] < goal else "within noise"
+    `metrics.verdict` of "at least `goal`" (an interval touching the goal from above is met)."""
+    interval = metrics.Interval(row["accuracy"], row["accuracy_low"], row["accuracy_high"])
+    return metrics.verdict(interval, "higher", goal, inclusive=True)
 
 
 def _classifier_section(classifiers: list[dict]) -> dict:

@@ -119,26 +119,28 @@ def difference_interval(strata_a: Sequence, strata_b: Sequence, **options) -> In
     return bootstrap_interval(paired, (1.0, -1.0), **options)
 
 
-def verdict(interval: Interval, better: str = "lower", threshold: float = 0.0) -> str:
+def verdict(interval: Interval, better: str = "lower", threshold: float = 0.0,
+            inclusive: bool = False) -> str:
     """Whether a goal "the statistic is `better` than `threshold`" holds beyond noise.
 
     "met" when the whole interval lies on the better side of the threshold, "not met" when it
-    lies wholly on the other side (the threshold itself counts as not better), "within noise"
-    when it contains the threshold, "n/a" when the statistic is NaN.
+    lies wholly on the other side, "within noise" when it contains the threshold, "n/a" when the
+    statistic is NaN. The threshold itself counts as not better unless `inclusive`.
 
     Args:
         interval: e.g. the paired interval of LSFT's minus Grad-CAM's average drop.
         better: "lower" or "higher".
         threshold: the value to beat, e.g. 0 for a difference, 50 for a win %.
+        inclusive: the threshold itself counts as better (a goal "at least 0.95").
     """
     check_choice("better", better, ("lower", "higher"))
     if np.isnan(interval.estimate) or np.isnan(interval.low):
         return "n/a"
     sign = 1.0 if better == "higher" else -1.0
     low, high = sorted((sign * (interval.low - threshold), sign * (interval.high - threshold)))
-    if low > 0:
+    if low > 0 or (inclusive and low == 0):
         return "met"
-    if high <= 0:
+    if high < 0 or (not inclusive and high == 0):
         return "not met"
     return "within noise"
 

@@ -68,6 +68,21 @@ def test_verdicts_of_constructed_intervals(low, high, better, threshold, expecte
     assert verdict(Interval(estimate, low, high), better, threshold) == expected
 
 
+@pytest.mark.parametrize(("low", "high", "better", "strict", "inclusive"), [
+    (0.95, 1.0, "higher", "within noise", "met"),
+    (0.90, 0.95, "higher", "not met", "within noise"),
+    (0.80, 0.949, "higher", "not met", "not met"),
+    (0.96, 1.0, "higher", "met", "met"),
+    (0.90, 0.95, "lower", "within noise", "met"),
+    (0.95, 1.0, "lower", "not met", "within noise"),
+])
+def test_inclusive_verdicts_count_the_threshold_itself_as_better(low, high, better, strict,
+                                                                  inclusive):
+    interval = Interval((low + high) / 2, low, high)
+    assert verdict(interval, better, 0.95) == strict
+    assert verdict(interval, better, 0.95, inclusive=True) == inclusive
+
+
 def test_verdict_of_nan_and_bad_direction():
     assert verdict(Interval(float("nan"), float("nan"), float("nan"))) == "n/a"
     with pytest.raises(InputError, match="better: expected one of"):
