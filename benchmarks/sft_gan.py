@@ -16,8 +16,9 @@ import keras
 import numpy as np
 from timing import median_seconds
 
-from cnn_explain_tf import cgma_shards
+from cnn_explain_tf.data import cgma_shards
 from cnn_explain_tf.explain import GradCAM, SFTGANExplainer, TrainedGenerator
+from cnn_explain_tf.training import cgma_writer
 
 THRESHOLD = 127 / 255
 BATCH = 64
@@ -54,7 +55,7 @@ def shard_throughput(classifier: Path, examples: int = 256) -> float:
     spec = cgma_shards.ShardSpec(max_examples=examples)
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        count = cgma_shards.build_pair(classifier, out, spec, verbose=0)
+        count = cgma_writer.build_pair(classifier, out, spec, verbose=0)
         return count / (time.perf_counter() - start)
 
 

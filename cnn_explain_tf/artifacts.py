@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from cnn_explain_tf._version import __version__
 from cnn_explain_tf.validation import InputError
 
 __all__ = ["UnreadableModelError", "atomic_path", "config_hash", "library_versions", "load_model",
@@ -70,7 +71,8 @@ def load_model(path: str | os.PathLike, what: str = "model") -> keras.Model:
 
     Raises:
         InputError: no file at `path`.
-        UnreadableModelError: the file is not a readable `.keras` file.
+        UnreadableModelError: the file is not a readable `.keras` file, or Keras's safe mode
+            refused it (e.g. a Lambda layer; the message says how to allow it knowingly).
     """
     path = Path(path)
     if not path.is_file():
@@ -81,9 +83,21 @@ def load_model(path: str | os.PathLike, what: str = "model") -> keras.Model:
     try:
         return keras.models.load_model(path, compile=False)
     except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
-        first_line = (str(error).splitlines() or [""])[0]
-        raise UnreadableModelError(f"{what}: {path} is not a readable .keras file "
-                                   f"({type(error).__name__}: {first_line})") from error
+        raise _refusal(error, path, what) from error
+
+
+def _refusal(error: Exception, path: Path, what: str) -> UnreadableModelError:
+    """The error for a file Keras could not load: refused by its safe mode, or unreadable."""
+    text = " ".join(str(error).split())
+    if "safe_mode" in text:  # e.g. a Lambda layer: Keras refuses to deserialise Python code
+        reason = text.split(" If you trust")[0].rstrip(".")
+        return UnreadableModelError(
+            f"{what}: {path} was refused as unsafe by Keras's safe mode, nothing in it ran "
+            f"({reason}). If you trust this file, load it knowingly in Python with "
+            "keras.saving.load_model(path, safe_mode=False) and pass the model itself")
+    first_line = (str(error).splitlines() or [""])[0]
+    return UnreadableModelError(f"{what}: {path} is not a readable .keras file "
+                                f"({type(error).__name__}: {first_line})")
 
 
 def write_json(data: Mapping, path: str | os.PathLike, sort_keys: bool = True) -> None:
@@ -127,7 +141,5 @@ def reusable(json_path: str | os.PathLike, config_hash: str,
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and the libraries that shape a trained artifact."""
-    from cnn_explain_tf import __version__
-
     return {"python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "numpy": np.__version__, "cnn_explain_tf": __version__}

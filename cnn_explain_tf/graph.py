@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import weakref
 from dataclasses import dataclass, field
 
 import keras
 import tensorflow as tf
 
+from cnn_explain_tf.cache import MODEL_CACHE
 from cnn_explain_tf.validation import InputError, describe
 
 CONVOLUTIONS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
@@ -228,17 +228,13 @@ def input_shape(model) -> tuple:
     return tuple(shape[1:])
 
 
-_LAYER_LISTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def list_layers(model) -> list[LayerInfo]:
     """Leaf layers in execution (CNN) order, entering nested models, found by a graph-mode trace.
 
-    Cached per model: tracing a large network takes seconds.
+    Cached per model in `cache.MODEL_CACHE` (tracing a large network takes seconds); the list
+    holds the leaf layers, never the model itself, so the entry goes with the model.
     """
-    if model not in _LAYER_LISTS:
-        _LAYER_LISTS[model] = _trace_layers(model)
-    return _LAYER_LISTS[model]
+    return list(MODEL_CACHE.get(model, "graph.list_layers", lambda: tuple(_trace_layers(model))))
 
 
 def _trace_layers(model) -> list[LayerInfo]:

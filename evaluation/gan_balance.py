@@ -1,15 +1,12 @@
-"""Entry script: the GAN balance study (recipe variants x seeds, end losses, Table 3 vs baseline).
+"""Entry script: SFT-GAN recipe variants x seeds against the baseline.
 
-Run: python evaluation/gan_balance.py --classifiers runs/classifiers --shards runs/cgma \
-    --out runs/gan_balance
+The `cnn-explain gan-balance` command with the same options
+(`python evaluation/gan_balance.py --help`).
 """
 
-import argparse
 import sys
 
-from cnn_explain_tf.protocols import gan_balance
+from cnn_explain_tf.cli import main
 
 if __name__ == "__main__":
-    parser = gan_balance.add_arguments(argparse.ArgumentParser(
-        description=gan_balance.__doc__.splitlines()[0]))
-    sys.exit(gan_balance.main(parser.parse_args()))
+    sys.exit(main(["gan-balance", *sys.argv[1:]]))

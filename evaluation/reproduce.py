@@ -1,13 +1,12 @@
-"""Entry script: the SFT-GAN paper end to end with an HTML report (as `cnn-explain reproduce`).
+"""Entry script: the SFT-GAN paper end to end with an HTML report.
 
-Run: python evaluation/reproduce.py --preset quick --out runs/quick
+The `cnn-explain reproduce` command with the same options
+(`python evaluation/reproduce.py --help`).
 """
 
-import argparse
 import sys
 
-from cnn_explain_tf import reproduce
+from cnn_explain_tf.cli import main
 
 if __name__ == "__main__":
-    parser = reproduce.add_arguments(argparse.ArgumentParser(description=reproduce.__doc__))
-    sys.exit(reproduce.main(parser.parse_args()))
+    sys.exit(main(["reproduce", *sys.argv[1:]]))

@@ -1,9 +1,7 @@
 """The stage engine on toy stages: chained hashes, stale downstream, interruptions, claims."""
 
-import argparse
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
@@ -127,14 +125,3 @@ def test_presets_resolve_by_name_and_configs_pass_through():
     with pytest.raises(InputError, match=r"preset: expected one of \['smoke', 'quick'\], "
                                          r"got 'fast'"):
         pipeline.resolve_preset("fast", presets)
-
-
-def test_job_arguments_share_preset_out_seed_and_quiet(capsys):
-    parser = argparse.ArgumentParser()
-    pipeline.add_job_arguments(parser, {"smoke": 1, "quick": 2}, "presets").add_argument(
-        "--seeds", type=int, nargs="+")
-    args = parser.parse_args(["--out", "runs/x", "--seed", "3", "--quiet"])
-    assert (args.preset, args.out, args.seed, args.quiet) == ("quick", Path("runs/x"), 3, True)
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--out", "x", "--seed", "1", "--seeds", "1", "2"])
-    assert "argument --seeds: not allowed with argument --seed" in capsys.readouterr().err

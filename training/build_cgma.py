@@ -1,10 +1,12 @@
-"""Entry script: writes sharded CGMA datasets of trained classifiers (as `build-cgma`)."""
+"""Entry script: writes sharded CGMA datasets of trained classifiers.
 
-import argparse
+The `cnn-explain build-cgma` command with the same options
+(`python training/build_cgma.py --help`).
+"""
+
 import sys
 
-from cnn_explain_tf import cgma_shards
+from cnn_explain_tf.cli import main
 
 if __name__ == "__main__":
-    parser = cgma_shards.add_arguments(argparse.ArgumentParser(description=cgma_shards.__doc__))
-    sys.exit(cgma_shards.main(parser.parse_args()))
+    sys.exit(main(["build-cgma", *sys.argv[1:]]))

@@ -1,10 +1,12 @@
-"""Entry script: trains zoo classifiers on dataset x architecture pairs (as `train-classifiers`)."""
+"""Entry script: trains zoo classifiers on dataset x architecture pairs.
 
-import argparse
+The `cnn-explain train-classifiers` command with the same options
+(`python training/train_classifiers.py --help`).
+"""
+
 import sys
 
-from cnn_explain_tf.training import classifiers
+from cnn_explain_tf.cli import main
 
 if __name__ == "__main__":
-    parser = classifiers.add_arguments(argparse.ArgumentParser(description=classifiers.__doc__))
-    sys.exit(classifiers.main(parser.parse_args()))
+    sys.exit(main(["train-classifiers", *sys.argv[1:]]))

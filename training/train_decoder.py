@@ -1,10 +1,12 @@
-"""Entry script: trains a Perception Visualization decoder (as `cnn-explain train-decoder`)."""
+"""Entry script: trains a Perception Visualization decoder.
 
-import argparse
+The `cnn-explain train-decoder` command with the same options
+(`python training/train_decoder.py --help`).
+"""
+
 import sys
 
-from cnn_explain_tf.training import decoder
+from cnn_explain_tf.cli import main
 
 if __name__ == "__main__":
-    parser = decoder.add_arguments(argparse.ArgumentParser(description=decoder.__doc__))
-    sys.exit(decoder.main(parser.parse_args()))
+    sys.exit(main(["train-decoder", *sys.argv[1:]]))

@@ -1,10 +1,12 @@
-"""Entry script: trains an LSFT or GSFT conditional GAN on CGMA shards (as `train-gan`)."""
+"""Entry script: trains an LSFT or GSFT conditional GAN on CGMA shards.
 
-import argparse
+The `cnn-explain train-gan` command with the same options
+(`python training/train_gan.py --help`).
+"""
+
 import sys
 
-from cnn_explain_tf.training import sft_gan
+from cnn_explain_tf.cli import main
 
 if __name__ == "__main__":
-    parser = sft_gan.add_arguments(argparse.ArgumentParser(description=sft_gan.__doc__))
-    sys.exit(sft_gan.main(parser.parse_args()))
+    sys.exit(main(["train-gan", *sys.argv[1:]]))

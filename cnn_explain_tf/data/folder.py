@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf.data.base import DatasetInfo, check_split
+from cnn_explain_tf.data.image_limits import MAX_PIXELS, check_image_file
+from cnn_explain_tf.validation import InputError
 
 __all__ = ["FOLDER_SPLITS", "FolderIndex", "scan_folder", "folder_info", "folder_dataset"]
 
@@ -40,11 +42,12 @@ class FolderIndex:
     in_test: np.ndarray
 
 
-def scan_folder(root: str | Path) -> FolderIndex:
+def scan_folder(root: str | Path, max_pixels: int = MAX_PIXELS) -> FolderIndex:
     """Lists and validates the images under ``root/<class>/``.
 
     Every candidate file (``.bmp``, ``.jpeg``, ``.jpg``, ``.png``, searched recursively inside
-    each class folder) is decoded once. Unreadable or corrupt files are skipped with a
+    each class folder) is decoded once. Unreadable or corrupt files, and files whose header
+    claims more than ``max_pixels`` pixels (checked before decoding), are skipped with a
     ``UserWarning`` naming each file; other file types are ignored.
 
     Raises:
@@ -53,7 +56,8 @@ def scan_folder(root: str | Path) -> FolderIndex:
     root = Path(root).expanduser()
     if not root.is_dir():
         raise ValueError(f"folder dataset path must be a directory, got {str(root)!r}")
-    found = {d.name: _readable_images(d) for d in sorted(root.iterdir()) if _is_class_dir(d)}
+    found = {d.name: _readable_images(d, max_pixels)
+             for d in sorted(root.iterdir()) if _is_class_dir(d)}
     found = {name: images for name, images in found.items() if images}
     if len(found) < 2:
         raise ValueError(
@@ -117,12 +121,20 @@ def _is_class_dir(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".")
 
 
-def _readable_images(class_dir: Path) -> list[tuple[str, tuple[int, ...]]]:
-    """(path, decoded shape) of each image file under ``class_dir``; warns on unreadable ones."""
+def _readable_images(class_dir: Path, max_pixels: int) -> list[tuple[str, tuple[int, ...]]]:
+    """(path, decoded shape) of each image file under ``class_dir``; warns on unreadable ones
+    and on ones over the pixel limit (not decoded)."""
     images = []
     for path in sorted(class_dir.rglob("*")):
         if path.suffix.lower() not in IMAGE_EXTENSIONS or not path.is_file():
             continue
+        try:
+            check_image_file(path, max_pixels)
+        except InputError as error:
+            warnings.warn(f"skipping image file: {error}", stacklevel=4)
+            continue
+        except OSError:
+            pass  # cv2 below reports the file as unreadable
         decoded = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if decoded is None:
             warnings.warn(f"skipping unreadable or corrupt image file: {path}", stacklevel=4)

@@ -1,6 +1,6 @@
 """Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
 
-from cnn_explain_tf.explain import cgma, targets
+from cnn_explain_tf.explain import targets
 from cnn_explain_tf.explain.attributions import (
     GradientXInput,
     IntegratedGradients,
@@ -44,6 +44,7 @@ from cnn_explain_tf.explain.sft_gan import (
     TrainedGenerator,
     load_generator,
 )
+from cnn_explain_tf.validation import InputError
 
 
 def names() -> list[str]:
@@ -55,14 +56,14 @@ def get(name: str) -> type[Explainer]:
     """The explainer class registered under `name` (case-insensitive, '-' and '_' alike).
 
     The SFT-GAN explainer needs a trained generator, so it is not registered: build it with
-    `SFTGANExplainer.load(path)(model)`.
+    `SFTGANExplainer(model, generator_path)`.
 
     Raises:
-        ValueError: unknown name; the message lists the registered ones.
+        InputError: unknown name; the message lists the registered ones.
     """
     key = str(name).lower().replace("-", "_")
     if key not in REGISTRY:
-        raise ValueError(f"name: expected one of {', '.join(names())}, got {name!r}")
+        raise InputError(f"name: expected one of {', '.join(names())}, got {name!r}")
     return REGISTRY[key]
 
 
@@ -70,7 +71,7 @@ __all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "G
            "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
-__all__ += ["SFTGANExplainer", "TrainedGenerator", "cgma", "load_generator"]
+__all__ += ["SFTGANExplainer", "TrainedGenerator", "load_generator"]  # CGMA: cet.cgma
 __all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "ablation_weights",
             "first_principal_component", "hirescam_map", "layercam_map", "targets",
             "xgradcam_weights"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf.explain import targets as target_functions
 from cnn_explain_tf.explain.base import normalize, register, resolve_targets
 from cnn_explain_tf.explain.gradients import InputGradients
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
@@ -30,20 +29,17 @@ class SignedAttributions:
     (`attribution_magnitude`, then min-max scaling). Subclasses implement `attribution_batch`.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._attribution_step = self.compile(self.attribution_batch)
-
-    def attribution_batch(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-        """Signed attributions of one batch, inside a compiled step."""
+    def attribution_batch(self, images: tf.Tensor, targets: tf.Tensor, target=None) -> tf.Tensor:
+        """Signed attributions of one batch, inside a compiled step (`target`: see
+        `Explainer.explain_batch`)."""
         raise NotImplementedError
 
     def attributions(self, images, targets=None) -> np.ndarray:
         """Signed attributions in batches of `batch_size`; targets as for `__call__`."""
-        return self.run(self._attribution_step, images, targets)
+        return self.run(self.attribution_batch, images, targets)
 
-    def explain_batch(self, images, targets):
-        return normalize(attribution_magnitude(self.attribution_batch(images, targets)))
+    def explain_batch(self, images, targets, target=None):
+        return normalize(attribution_magnitude(self.attribution_batch(images, targets, target)))
 
 
 @register
@@ -58,8 +54,8 @@ class GradientXInput(SignedAttributions, InputGradients):
 
     name = "gradient_x_input"
 
-    def attribution_batch(self, images, targets):
-        return images * self.input_gradients(images, targets)
+    def attribution_batch(self, images, targets, target=None):
+        return images * self.input_gradients(images, targets, target)
 
 
 def check_baseline(baseline, input_shape) -> np.ndarray:
@@ -117,8 +113,8 @@ class IntegratedGradients(SignedAttributions, InputGradients):
         super().__init__(model, **kwargs)
         self.baseline = check_baseline(baseline, self.input_shape)
 
-    def attribution_batch(self, images, targets):
-        if target_functions.active() is None:
+    def attribution_batch(self, images, targets, target=None):
+        if target is None:
             targets = resolve_targets(self.forward(images)[1], targets)
         baseline = tf.broadcast_to(tf.constant(self.baseline), tf.shape(images))
         alphas = (tf.range(self.steps, dtype=tf.float32) + 0.5) / self.steps
@@ -127,13 +123,13 @@ class IntegratedGradients(SignedAttributions, InputGradients):
         total = tf.zeros_like(images)
         for start in tf.range(0, self.steps, per_pass):
             chunk = alphas[start:start + per_pass]
-            total += self._path_gradients(images, baseline, chunk, targets)
+            total += self._path_gradients(images, baseline, chunk, targets, target)
         return (images - baseline) * total / self.steps
 
-    def _path_gradients(self, images, baseline, alphas, targets):
+    def _path_gradients(self, images, baseline, alphas, targets, target):
         """Sum over `alphas` of the input gradients at baseline + alpha (images - baseline)."""
         count, shape = tf.shape(alphas)[0], tf.shape(images)
         path = baseline[None] + alphas[:, None, None, None, None] * (images - baseline)[None]
         flat = tf.reshape(path, tf.concat([[-1], shape[1:]], axis=0))
-        gradients = self.input_gradients(flat, tf.tile(targets, [count]))
+        gradients = self.input_gradients(flat, tf.tile(targets, [count]), target)
         return tf.reduce_sum(tf.reshape(gradients, tf.concat([[count], shape], axis=0)), axis=0)

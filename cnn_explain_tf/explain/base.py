@@ -10,9 +10,10 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.batching import ModelRunner
+from cnn_explain_tf.batching import ModelRunner, batched
+from cnn_explain_tf.cache import MODEL_CACHE
 from cnn_explain_tf.explain import targets as target_functions
-from cnn_explain_tf.validation import InputError, check_images
+from cnn_explain_tf.validation import InputError, check_images, check_targets
 
 REGISTRY: dict[str, type[Explainer]] = {}
 
@@ -27,16 +28,21 @@ class Explainer(ModelRunner):
     """Base class of every explainer: built once per classifier, called on batches of images.
 
     The contract: `explainer(images, targets=None)` returns float32 (B, H, W) maps in [0, 1] at
-    the input resolution, never NaN. Subclasses implement only `explain_batch(images, targets)`,
-    a graph-compatible function of float32 images and int32 targets (-1 means "the predicted
-    class"); it is compiled once with a batch-agnostic signature, so batches of any size do not
-    retrace, and run in batches of `batch_size` by `ModelRunner.run`.
+    the input resolution, never NaN. Subclasses implement only `explain_batch(images, targets,
+    target=None)`, a graph-compatible function of float32 images and int32 targets (-1 means
+    "the predicted class"); it is compiled once with a batch-agnostic signature, so batches of
+    any size do not retrace, and run in batches of `batch_size`.
 
     Targets may also be callables mapping the model output (B, ...) to a (B,) score (see
-    `explain.targets`). Such a target is checked on the output of two images, then every step
-    is compiled once more for it with the target active while tracing (`targets.scoring`), so
-    the score functions below (`target_scores`, `target_probabilities`) use it in place of the
-    class indices; the step for class indices is unchanged.
+    `explain.targets`). The target is an argument of the compiled steps: `run` resolves it once
+    per call; a callable is checked on the output of two images the first time it meets the
+    model, and each step is compiled once per callable, with `target=` bound (`compile`). A step
+    is called without `target` for class indices, so a step that only handles class indices may
+    leave it out; the score functions below (`target_scores`, `target_probabilities`,
+    `resolve_targets`) take it and say what a step scores.
+
+    Thread safety: an explainer may be called from several threads at once; the compiled steps
+    are built once (`cache.MODEL_CACHE` is locked) and tf.function traces under its own lock.
 
     Args:
         model: a Keras classifier taking (B, H, W, C) images. A softmax/sigmoid head is linearised
@@ -47,44 +53,46 @@ class Explainer(ModelRunner):
 
     name: ClassVar[str] = ""
     class_specific: ClassVar[bool] = True  # False: the map does not depend on the target
-    max_target_steps: ClassVar[int] = 16  # compiled steps kept per step for callable targets
 
     def __init__(self, model: keras.Model, *, output: int | None = None, batch_size: int = 32):
         super().__init__(model, output=output, batch_size=batch_size)
         self.output_shape = tuple(graph.select_output(model.outputs, output).shape)
-        self._sources: dict[int, tuple[Callable, dict]] = {}
-        self._step = self.compile(self.explain_batch)
 
-    def compile(self, step: Callable) -> Callable:
-        """`ModelRunner.compile`, remembering `step` to recompile it for callable targets."""
-        compiled = super().compile(step)
-        self._sources[id(compiled)] = (step, {})
-        return compiled
+    def compile(self, step: Callable, signature=None, *, key=None, target: Callable | None = None,
+                **bound) -> Callable:
+        """`ModelRunner.compile` of `step` for `target`: None (class indices; `step` is called
+        without it) or a callable target, bound as `step(images, targets, target=target)`."""
+        if target is not None:
+            bound["target"] = target
+        return super().compile(step, signature, key=key, **bound)
 
     def run(self, step: Callable, images, targets=None, batch_size: int | None = None
             ) -> np.ndarray:
         """`ModelRunner.run` that also takes a callable target (model output -> (B,) score).
 
+        The images are validated once; a callable target is checked once per model
+        (`targets.check_target`) and passed to the compiled `step` as its `target` argument.
+
         Raises:
             InputError: class-index targets for a model whose output is not (B, classes), or a
                 callable target that does not fit the output (`targets.check_target`).
         """
-        if not callable(targets):
-            self._check_class_output(targets)
-            return super().run(step, images, targets, batch_size)
         images = check_images(images, self.input_shape)
-        return super().run(self._target_step(step, targets, images), images, None, batch_size)
+        target = targets if callable(targets) else None
+        if target is None:
+            self._check_class_output(targets)
+        else:
+            targets = None
+            MODEL_CACHE.get(self.model, ("explain.check_target", self.output),
+                            lambda: self._check_target(target, images), owners=(target,))
+        targets = check_targets(targets, len(images), self.num_classes)
+        return batched(self.compile(step, target=target), (images, targets),
+                       batch_size or self.batch_size)
 
-    def _target_step(self, step: Callable, target: Callable, images: np.ndarray) -> Callable:
-        """`step` compiled with `target` active, checked and built on first use."""
-        source, per_target = self._sources[id(step)]
-        if id(target) not in per_target:
-            probe = np.concatenate([images[:2], images[:1]])[:2]
-            target_functions.check_target(target, self.forward(tf.constant(probe))[1])
-            if len(per_target) >= self.max_target_steps:
-                per_target.pop(next(iter(per_target)))
-            per_target[id(target)] = (target, super().compile(_with_target(source, target)))
-        return per_target[id(target)][1]
+    def _check_target(self, target: Callable, images: np.ndarray) -> bool:
+        probe = np.concatenate([images[:2], images[:1]])[:2]
+        target_functions.check_target(target, self.forward(tf.constant(probe))[1])
+        return True
 
     def _check_class_output(self, targets) -> None:
         if len(self.output_shape) != 2:
@@ -104,26 +112,19 @@ class Explainer(ModelRunner):
         Returns:
             float32 array (B, H, W) in [0, 1] at the input resolution.
         """
-        return self.run(self._step, images, targets)
+        return self.run(self.explain_batch, images, targets)
 
-    def explain_batch(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-        """(B, H, W) maps in [0, 1] of one batch, inside the compiled step."""
+    def explain_batch(self, images: tf.Tensor, targets: tf.Tensor,
+                      target: Callable | None = None) -> tf.Tensor:
+        """(B, H, W) maps in [0, 1] of one batch, inside the compiled step; `target` is the
+        callable target, or None when `targets` are class indices."""
         raise NotImplementedError
 
 
-def _with_target(step: Callable, target: Callable) -> Callable:
-    """`step` traced with `target` active (`targets.scoring`)."""
-
-    def step_with_target(images, targets):
-        with target_functions.scoring(target):
-            return step(images, targets)
-
-    return step_with_target
-
-
-def resolve_targets(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+def resolve_targets(logits: tf.Tensor, targets: tf.Tensor, target: Callable | None = None
+                    ) -> tf.Tensor:
     """Replaces -1 entries by the predicted (argmax) class; unchanged under a callable target."""
-    if target_functions.active() is not None:
+    if target is not None:
         return targets
     predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
     return tf.where(targets < 0, predicted, targets)
@@ -135,18 +136,19 @@ def class_scores(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
     return tf.gather(logits, resolve_targets(logits, targets), batch_dims=1)
 
 
-def target_scores(output: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """The (B,) scores to explain: the active callable target's score of `output`, else the
-    target class logits (`class_scores`)."""
-    target = target_functions.active()
-    return class_scores(output, targets) if target is None else target_functions.score(
-        target, output)
+def target_scores(output: tf.Tensor, targets: tf.Tensor, target: Callable | None = None
+                  ) -> tf.Tensor:
+    """The (B,) scores to explain: the callable `target`'s score of `output`, else the target
+    class logits (`class_scores`)."""
+    if target is None:
+        return class_scores(output, targets)
+    return target_functions.score(target, output)
 
 
-def target_probabilities(output: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """The (B,) scores of score-based methods (Score-CAM, RISE): the active callable target's
-    score, else the softmax probability of the target class (-1 must be resolved already)."""
-    target = target_functions.active()
+def target_probabilities(output: tf.Tensor, targets: tf.Tensor, target: Callable | None = None
+                         ) -> tf.Tensor:
+    """The (B,) scores of score-based methods (Score-CAM, RISE): the callable `target`'s score,
+    else the softmax probability of the target class (-1 must be resolved already)."""
     if target is not None:
         return target_functions.score(target, output)
     probabilities = tf.nn.softmax(tf.cast(output, tf.float32))

@@ -83,14 +83,15 @@ class BaseCAM(Explainer):
         self.layers = [graph.find_layer(model, one) for one in (layer if several else [layer])]
         self.layer = self.layers[0] if len(self.layers) == 1 else None
 
-    def cam_weights(self, activations, gradients, images, targets) -> tf.Tensor:
+    def cam_weights(self, activations, gradients, images, targets, target=None) -> tf.Tensor:
         """(B, K) channel weights. `gradients` is None when `uses_gradients` is False."""
         raise NotImplementedError
 
-    def cam_map(self, activations, gradients, images, targets) -> tf.Tensor:
+    def cam_map(self, activations, gradients, images, targets, target=None) -> tf.Tensor:
         """(B, h, w) map at the layer's resolution, before resizing and normalisation: the ReLU
         of the channel sum weighted by `cam_weights`. Element-wise methods override this."""
-        return weighted_cam(activations, self.cam_weights(activations, gradients, images, targets))
+        return weighted_cam(activations, self.cam_weights(activations, gradients, images,
+                                                          targets, target))
 
     def aggregate(self, cams: list[tf.Tensor]) -> tf.Tensor:
         """One (B, H, W) map from the per-layer maps: the map itself for one layer, else the
@@ -99,25 +100,27 @@ class BaseCAM(Explainer):
             return cams[0]
         return normalize(tf.add_n(cams) / len(cams))
 
-    def explain_batch(self, images, targets):
-        return self.aggregate(self.layer_cams(images, targets))
+    def explain_batch(self, images, targets, target=None):
+        return self.aggregate(self.layer_cams(images, targets, target))
 
-    def layer_cams(self, images, targets) -> list[tf.Tensor]:
-        """The (B, H, W) map of each of `layers`, each normalised to [0, 1] on its own."""
+    def layer_cams(self, images, targets, target=None) -> list[tf.Tensor]:
+        """The (B, H, W) map of each of `layers`, each normalised to [0, 1] on its own, for the
+        class indices `targets` (-1: predicted) or, when given, the callable `target`'s score."""
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
             activations, logits = self.forward(images, taps=self.layers)
-            scores = target_scores(logits, targets)
-        targets = resolve_targets(logits, targets)
+            scores = target_scores(logits, targets, target)
+        targets = resolve_targets(logits, targets, target)
         gradients = (tape.gradient(scores, activations) if self.uses_gradients
                      else [None] * len(activations))
-        return [self._layer_cam(a, g, images, targets) for a, g in zip(activations, gradients)]
+        return [self._layer_cam(a, g, images, targets, target)
+                for a, g in zip(activations, gradients)]
 
-    def _layer_cam(self, activations, gradients, images, targets) -> tf.Tensor:
+    def _layer_cam(self, activations, gradients, images, targets, target) -> tf.Tensor:
         activations = tf.cast(activations, tf.float32)
         if gradients is not None:
             gradients = tf.cast(gradients, tf.float32)
-        cam = self.cam_map(activations, gradients, images, targets)
+        cam = self.cam_map(activations, gradients, images, targets, target)
         return normalize(resize(cam, tf.shape(images)[1:3]))
 
 
@@ -131,7 +134,7 @@ class GradCAM(BaseCAM):
 
     name = "gradcam"
 
-    def cam_weights(self, activations, gradients, images, targets):
+    def cam_weights(self, activations, gradients, images, targets, target=None):
         return gradcam_weights(gradients)
 
 
@@ -145,7 +148,7 @@ class GradCAMPlusPlus(BaseCAM):
 
     name = "gradcam++"
 
-    def cam_weights(self, activations, gradients, images, targets):
+    def cam_weights(self, activations, gradients, images, targets, target=None):
         return gradcam_plus_plus_weights(activations, gradients)
 
 
@@ -177,7 +180,7 @@ class ScoreCAM(BaseCAM):
         self.max_channels = None if max_channels is None else check_positive_int(
             "max_channels", max_channels)
 
-    def cam_weights(self, activations, gradients, images, targets):
+    def cam_weights(self, activations, gradients, images, targets, target=None):
         channels = activations.shape[-1]
         count = channels if self.max_channels is None else min(self.max_channels, channels)
         chosen = tf.math.top_k(tf.math.reduce_std(activations, axis=(1, 2)), k=count).indices
@@ -185,12 +188,13 @@ class ScoreCAM(BaseCAM):
         total = tf.shape(images)[0] * count
         chunk = tf.minimum(self.batch_size, total)
         scores = tf.map_fn(
-            lambda start: self._masked_probabilities(images, targets, low_res, start, chunk, total),
+            lambda start: self._masked_probabilities(images, targets, target, low_res, start,
+                                                      chunk, total),
             tf.range(0, total, chunk), fn_output_signature=tf.TensorSpec((None,), tf.float32))
         scores = tf.reshape(tf.reshape(scores, (-1,))[:total], (-1, count))
         return tf.reduce_sum(tf.one_hot(chosen, channels) * scores[..., None], axis=1)
 
-    def _masked_probabilities(self, images, targets, low_res, start, chunk, total):
+    def _masked_probabilities(self, images, targets, target, low_res, start, chunk, total):
         """Target probabilities for the (image, channel) pairs start..start+chunk of the flattened
         (B, count) grid; masks are upsampled per chunk so memory stays at one chunk of images."""
         pairs = tf.minimum(tf.range(start, start + chunk), total - 1)
@@ -198,7 +202,7 @@ class ScoreCAM(BaseCAM):
         masks = tf.gather_nd(low_res, tf.stack([image_index, channel_index], axis=1))
         masks = normalize(resize(masks, tf.shape(images)[1:3]))
         _, logits = self.forward(tf.gather(images, image_index) * masks[..., None])
-        return target_probabilities(logits, tf.gather(targets, image_index))
+        return target_probabilities(logits, tf.gather(targets, image_index), target)
 
 
 @register
@@ -222,7 +226,7 @@ class GuidedGradCAM(Explainer):
         self.gradcam = GradCAM(model, layer, **kwargs)
         self.guided = GuidedBackprop(model, **kwargs)
 
-    def explain_batch(self, images, targets):
+    def explain_batch(self, images, targets, target=None):
         # Both parts resolve -1 to the same predicted class, so targets pass through unchanged.
-        return normalize(self.gradcam.explain_batch(images, targets)
-                         * self.guided.explain_batch(images, targets))
+        return normalize(self.gradcam.explain_batch(images, targets, target)
+                         * self.guided.explain_batch(images, targets, target))

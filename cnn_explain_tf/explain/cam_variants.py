@@ -95,7 +95,7 @@ class HiResCAM(BaseCAM):
 
     name = "hirescam"
 
-    def cam_map(self, activations, gradients, images, targets):
+    def cam_map(self, activations, gradients, images, targets, target=None):
         return hirescam_map(activations, gradients)
 
 
@@ -108,7 +108,7 @@ class XGradCAM(BaseCAM):
 
     name = "xgradcam"
 
-    def cam_weights(self, activations, gradients, images, targets):
+    def cam_weights(self, activations, gradients, images, targets, target=None):
         return xgradcam_weights(activations, gradients)
 
 
@@ -140,7 +140,7 @@ class LayerCAM(BaseCAM):
             raise InputError(f"gamma: expected a value > 0, got {gamma!r}")
         self.gamma = float(gamma)
 
-    def cam_map(self, activations, gradients, images, targets):
+    def cam_map(self, activations, gradients, images, targets, target=None):
         return layercam_map(activations, gradients)
 
     def aggregate(self, cams):
@@ -163,7 +163,7 @@ class EigenCAM(BaseCAM):
     uses_gradients = False
     class_specific = False
 
-    def cam_map(self, activations, gradients, images, targets):
+    def cam_map(self, activations, gradients, images, targets, target=None):
         return tf.nn.relu(first_principal_component(activations))
 
 
@@ -195,17 +195,18 @@ class AblationCAM(BaseCAM):
         if len(self.layers) != 1:
             raise InputError(f"layer: Ablation-CAM explains one layer, got {len(self.layers)}")
 
-    def cam_weights(self, activations, gradients, images, targets):
+    def cam_weights(self, activations, gradients, images, targets, target=None):
         channels = activations.shape[-1]
         total = tf.shape(images)[0] * (channels + 1)
         chunk = tf.minimum(self.batch_size, total)
         scores = tf.map_fn(
-            lambda start: self._ablated_scores(images, targets, start, chunk, total, channels),
+            lambda start: self._ablated_scores(images, targets, target, start, chunk, total,
+                                                channels),
             tf.range(0, total, chunk), fn_output_signature=tf.TensorSpec((None,), tf.float32))
         scores = tf.reshape(tf.reshape(scores, (-1,))[:total], (-1, channels + 1))
         return ablation_weights(scores[:, channels], scores[:, :channels])
 
-    def _ablated_scores(self, images, targets, start, chunk, total, channels):
+    def _ablated_scores(self, images, targets, target, start, chunk, total, channels):
         """Target scores of the (image, channel) pairs start..start+chunk of the flattened
         (B, K + 1) grid; channel K is the intact image."""
         pairs = tf.minimum(tf.range(start, start + chunk), total - 1)
@@ -217,4 +218,4 @@ class AblationCAM(BaseCAM):
 
         _, logits = graph.run(self.model, tf.gather(images, image_index), output=self.output,
                               edits={self.layers[0]: ablate})
-        return target_scores(logits, tf.gather(targets, image_index))
+        return target_scores(logits, tf.gather(targets, image_index), target)

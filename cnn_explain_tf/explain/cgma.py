@@ -1,5 +1,9 @@
 """CGMA: one-pass intermediate Grad-CAMs, layer selection (Eq. 1-2), cumulative averages (Eq. 3-4).
 
+Every CGMA array is channels-last, (B, H, W, N) or (B, H, W, k): a layer's map is a channel, as
+in the images and in the generator's condition input and the CGMA shards, so the maps go to
+the generator and to disk without a transpose. Public path: `cnn_explain_tf.cgma`.
+
 | arXiv 2301.08067 | function |
 | --- | --- |
 | Eq. 1-2 (layer selection) | `select_layers` |
@@ -14,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.batching import ModelCache
+from cnn_explain_tf.cache import MODEL_CACHE
 from cnn_explain_tf.explain.cam import GradCAM
 from cnn_explain_tf.validation import InputError, check_positive_int
 
@@ -51,8 +55,8 @@ class IntermediateGradCAMs(GradCAM):
     The gradients of the target logit with respect to every tapped layer come from a single tape
     (`BaseCAM.layer_cams`), so the cost is about one forward plus one backward pass whatever the
     number of layers. Each map is resized to the input and min-max normalised to [0, 1] on its
-    own. `cams(images, targets)` returns them per layer, (B, N, H, W); called like every
-    explainer, it returns their normalised mean (`BaseCAM.aggregate`), (B, H, W).
+    own. `cams(images, targets)` returns them per layer, channels-last (B, H, W, N); called like
+    every explainer, it returns their normalised mean (`BaseCAM.aggregate`), (B, H, W).
 
     Args:
         model: the classifier.
@@ -72,32 +76,30 @@ class IntermediateGradCAMs(GradCAM):
             raise InputError(f"model: expected convolution layers to explain, model '{model.name}' "
                              "has none")
         super().__init__(model, list(layers), **kwargs)
-        self.compiled_cams = self.compile(self.stacked_cams)
-        """`stacked_cams` as one tf.function, traced once per extractor; graph functions of
-        other steps call it (it is then traced once for all of them)."""
 
     @classmethod
     def for_model(cls, model: keras.Model, k: int | None = None, batch_size: int = 32
                   ) -> IntermediateGradCAMs:
         """The extractor of the k layers of Eq. 1-2 (every conv layer for k=None), built once per
-        (model, k, batch size) and reused, so repeated calls do not retrace.
+        (model, k, batch size) and reused, so repeated calls do not retrace. It is an entry of
+        `cache.MODEL_CACHE` that holds the model weakly (`detached`): it goes with the model.
 
         Raises:
             InputError: k larger than the model's number of conv layers.
         """
-        build = lambda: cls(model, _selected_layers(model, k), batch_size=batch_size)  # noqa: E731
-        return _EXTRACTORS.get(model, (k, batch_size), build)
+        def build():
+            return cls(model, _selected_layers(model, k), batch_size=batch_size).detached()
 
-    def stacked_cams(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-        """(B, N, H, W) per-layer maps of one batch, inside a compiled step."""
-        return tf.stack(self.layer_cams(images, targets), axis=1)
+        return MODEL_CACHE.get(model, ("cgma.extractor", cls, k, batch_size), build)
+
+    def stacked_cams(self, images: tf.Tensor, targets: tf.Tensor, target=None) -> tf.Tensor:
+        """(B, H, W, N) per-layer maps of one batch, inside a compiled step; `target`: see
+        `Explainer.explain_batch`."""
+        return tf.stack(self.layer_cams(images, targets, target), axis=-1)
 
     def cams(self, images, targets=None) -> np.ndarray:
-        """float32 (B, N, H, W) per-layer Grad-CAMs in [0, 1], in batches of `batch_size`."""
-        return self.run(self.compiled_cams, images, targets)
-
-
-_EXTRACTORS = ModelCache()
+        """float32 (B, H, W, N) per-layer Grad-CAMs in [0, 1], in batches of `batch_size`."""
+        return self.run(self.stacked_cams, images, targets)
 
 
 def _selected_layers(model: keras.Model, k: int | None) -> list:
@@ -122,7 +124,7 @@ def intermediate_gradcams(model: keras.Model, images, targets=None, batch_size: 
         batch_size: images per compiled step.
 
     Returns:
-        float32 (B, N, H, W), each map in [0, 1].
+        float32 (B, H, W, N), channels-last like every CGMA array; each map in [0, 1].
     """
     return IntermediateGradCAMs.for_model(model, None, batch_size).cams(images, targets)
 
@@ -147,10 +149,10 @@ def compute_cgma(model: keras.Model, images, targets=None, k: int = 8, batch_siz
 
 
 def cumulative_average(cams) -> tf.Tensor:
-    """(B, k, H, W) maps -> (B, H, W, k) running means along k (Eq. 3-4); graph-compatible."""
+    """(B, H, W, k) maps -> (B, H, W, k) running means along k (Eq. 3-4); graph-compatible."""
     cams = tf.convert_to_tensor(cams, tf.float32)
-    counts = tf.range(1, tf.shape(cams)[1] + 1, dtype=tf.float32)[None, :, None, None]
-    return tf.transpose(tf.cumsum(cams, axis=1) / counts, (0, 2, 3, 1))
+    counts = tf.range(1, tf.shape(cams)[-1] + 1, dtype=tf.float32)
+    return tf.cumsum(cams, axis=-1) / counts
 
 
 __all__ = ["IntermediateGradCAMs", "compute_cgma", "cumulative_average", "intermediate_gradcams",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf.explain.base import Explainer, normalize, register, target_scores
@@ -15,20 +18,21 @@ class InputGradients(Explainer):
 
     rules: BackwardRules = BackwardRules()
 
-    def input_gradients(self, images, targets) -> tf.Tensor:
-        """(B, H, W, C) gradients of the target logits with respect to the images, under `rules`."""
+    def input_gradients(self, images, targets, target=None) -> tf.Tensor:
+        """(B, H, W, C) gradients of the target scores (`target_scores`: the class logits, or
+        the callable `target`'s score) with respect to the images, under `rules`."""
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
             _, logits = self.forward(images, rules=self.rules)
-            scores = target_scores(logits, targets)
+            scores = target_scores(logits, targets, target)
         return tape.gradient(scores, images)
 
     def reduce(self, images, gradients) -> tf.Tensor:
         """(B, H, W, C) -> (B, H, W): the largest absolute gradient over channels."""
         return tf.reduce_max(tf.abs(gradients), axis=-1)
 
-    def explain_batch(self, images, targets):
-        return normalize(self.reduce(images, self.input_gradients(images, targets)))
+    def explain_batch(self, images, targets, target=None):
+        return normalize(self.reduce(images, self.input_gradients(images, targets, target)))
 
 
 @register
@@ -70,13 +74,13 @@ class SmoothGrad(InputGradients):
         self.noise_level = float(noise_level)
         self.seed = int(seed)
 
-    def explain_batch(self, images, targets):
+    def explain_batch(self, images, targets, target=None):
         sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
                                     - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
         total = tf.zeros_like(images)
         for sample in tf.range(self.num_samples):
             noise = tf.random.stateless_normal(tf.shape(images), seed=[self.seed, sample])
-            total += tf.abs(self.input_gradients(images + sigma * noise, targets))
+            total += tf.abs(self.input_gradients(images + sigma * noise, targets, target))
         return normalize(self.reduce(images, total / self.num_samples))
 
 
@@ -179,8 +183,8 @@ class LRPEpsilon(InputGradients):
     and other merges, Flatten and global pooling (every layer affine in its input gets the epsilon
     rule; activations pass relevance unchanged). With epsilon -> 0 and zero biases, relevance is
     conserved from layer to layer: it sums to the target logit. The map is the positive part of
-    the relevance summed over channels, normalised to [0, 1]; `relevance()` returns the signed
-    relevance.
+    the relevance summed over channels, normalised to [0, 1]; `attributions()` returns the
+    signed relevance (`relevance()` is its deprecated alias).
 
     Args:
         model: the classifier.
@@ -198,11 +202,20 @@ class LRPEpsilon(InputGradients):
             raise InputError(f"epsilon: expected a value >= 0, got {epsilon!r}")
         self.rules = _EpsilonRules(float(epsilon))
         super().__init__(model, **kwargs)
-        self._relevance = self.compile(lambda x, t: x * self.input_gradients(x, t))
 
-    def relevance(self, images, targets=None):
+    def attribution_batch(self, images, targets, target=None) -> tf.Tensor:
+        """Signed input relevance x * g of one batch, inside a compiled step."""
+        return images * self.input_gradients(images, targets, target)
+
+    def attributions(self, images, targets=None) -> np.ndarray:
         """Signed input relevance (B, H, W, C), as float32 numpy; sums to about the target logit."""
-        return self.run(self._relevance, images, targets)
+        return self.run(self.attribution_batch, images, targets)
+
+    def relevance(self, images, targets=None) -> np.ndarray:
+        """Deprecated alias of `attributions` (one release)."""
+        warnings.warn("LRPEpsilon.relevance is deprecated; use LRPEpsilon.attributions",
+                      DeprecationWarning, stacklevel=2)
+        return self.attributions(images, targets)
 
     def reduce(self, images, gradients):
         return tf.nn.relu(tf.reduce_sum(images * gradients, axis=-1))

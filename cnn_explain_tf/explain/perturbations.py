@@ -67,31 +67,32 @@ class _MaskedScores(SignedAttributions, Explainer):
         """(n, H, W) masks of the given mask indices."""
         raise NotImplementedError
 
-    def mask_weights(self, images, masks, targets, clean) -> tf.Tensor:
-        """(B, n) weight of each mask for each image."""
+    def mask_weights(self, images, masks, targets, clean, target=None) -> tf.Tensor:
+        """(B, n) weight of each mask for each image (`target`: the callable target or None)."""
         raise NotImplementedError
 
-    def weighted_mask_sums(self, images, targets) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def weighted_mask_sums(self, images, targets, target=None
+                           ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """Sums over all masks: of weight x mask (B, H, W), of the weights (B,) and of the masks
         (H, W); -1 targets are resolved on the images."""
         _, logits = self.forward(images)
-        targets = resolve_targets(logits, targets)
+        targets = resolve_targets(logits, targets, target)
         per_pass = tf.maximum(1, self.batch_size // tf.shape(images)[0])
         total = tf.zeros(tf.shape(images)[:3])
         weight_sum, mask_sum = tf.zeros(tf.shape(images)[:1]), tf.zeros(tf.shape(images)[1:3])
         for start in tf.range(0, self.num_masks, per_pass):
             masks = self.masks(tf.range(start, tf.minimum(start + per_pass, self.num_masks)))
-            weights = self.mask_weights(images, masks, targets, logits)
+            weights = self.mask_weights(images, masks, targets, logits, target)
             total += tf.einsum("bn,nhw->bhw", weights, masks)
             weight_sum += tf.reduce_sum(weights, axis=1)
             mask_sum += tf.reduce_sum(masks, axis=0)
         return total, weight_sum, mask_sum
 
-    def _scores(self, images, masks, fill, targets, score):
-        """(B, n) `score` of every image under every mask."""
+    def _scores(self, images, masks, fill, targets, score, target):
+        """(B, n) `score` (of `target`) of every image under every mask."""
         count = tf.shape(masks)[0]
         _, logits = self.forward(_masked_inputs(images, masks, fill))
-        scores = score(logits, tf.repeat(targets, count))
+        scores = score(logits, tf.repeat(targets, count), target)
         return tf.reshape(scores, (-1, count))
 
 
@@ -137,13 +138,13 @@ class Occlusion(_MaskedScores):
     def masks(self, indices):
         return patch_masks(tf.gather(tf.constant(self.corners), indices), self.patch, self.size)
 
-    def mask_weights(self, images, masks, targets, clean):
+    def mask_weights(self, images, masks, targets, clean, target=None):
         scores = self._scores(images, 1.0 - masks, tf.constant(self.baseline), targets,
-                              target_scores)
-        return target_scores(clean, targets)[:, None] - scores
+                              target_scores, target)
+        return target_scores(clean, targets, target)[:, None] - scores
 
-    def attribution_batch(self, images, targets):
-        return self.weighted_mask_sums(images, targets)[0] / tf.constant(self.coverage)
+    def attribution_batch(self, images, targets, target=None):
+        return self.weighted_mask_sums(images, targets, target)[0] / tf.constant(self.coverage)
 
 
 @register
@@ -204,14 +205,14 @@ class RISE(_MaskedScores):
         cropped = tf.gather(upsampled, rows, axis=1, batch_dims=1)
         return tf.gather(cropped, cols, axis=2, batch_dims=1)
 
-    def mask_weights(self, images, masks, targets, clean):
+    def mask_weights(self, images, masks, targets, clean, target=None):
         # Shifted by the clean image's score; the centring in attribution_batch removes the
         # shift exactly, and a score that does not depend on the input gives exact zeros.
-        scores = self._scores(images, masks, 0.0, targets, target_probabilities)
-        return scores - target_probabilities(clean, targets)[:, None]
+        scores = self._scores(images, masks, 0.0, targets, target_probabilities, target)
+        return scores - target_probabilities(clean, targets, target)[:, None]
 
-    def attribution_batch(self, images, targets):
-        total, weight_sum, mask_sum = self.weighted_mask_sums(images, targets)
+    def attribution_batch(self, images, targets, target=None):
+        total, weight_sum, mask_sum = self.weighted_mask_sums(images, targets, target)
         mean_weight = weight_sum[:, None, None] / self.num_masks
         return (total - mean_weight * mask_sum) / (self.num_masks * self.keep_probability)
 

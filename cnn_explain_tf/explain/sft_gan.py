@@ -3,12 +3,14 @@
 | arXiv 2301.08067 | function |
 | --- | --- |
 | Eq. 3-4 (CGMA conditions of the generator) | `SFTGANExplainer.conditions` |
-| the generator's map of any classifier | `SFTGANExplainer.__call__`, `TrainedGenerator.explain` |
-| Eq. 10 (CGMA relevance) | `SFTGANExplainer.relevance`, `TrainedGenerator.relevance` |
+| the generator's map of any classifier | `SFTGANExplainer.__call__` |
+| Eq. 10 (CGMA relevance) | `SFTGANExplainer.cgma_relevance` |
 """
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from pathlib import Path
 
 import keras
@@ -16,13 +18,13 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import artifacts
-from cnn_explain_tf.batching import ModelCache
+from cnn_explain_tf.cache import MODEL_CACHE
 from cnn_explain_tf.explain.base import Explainer, normalize
 from cnn_explain_tf.explain.cgma import IntermediateGradCAMs, cumulative_average
 from cnn_explain_tf.models.sft import resize_images
 from cnn_explain_tf.validation import InputError, check_positive_int
 
-__all__ = ["SFTGANExplainer", "TrainedGenerator", "load_generator"]
+__all__ = ["SFTGANExplainer", "TrainedGenerator", "load_generator", "read_generator"]
 
 VARIANTS = ("lsft", "gsft")
 UNKNOWN_VARIANT_NAME = "sft_gan"
@@ -37,38 +39,46 @@ class SFTGANExplainer(Explainer):
     resizes the map back to the classifier's input size, all in one compiled step per batch. The
     classifier may be an architecture never seen in training. Like every other explainer's, each
     map is min-max normalised to [0, 1] (Grad-CAM, the GAN's training target, is normalised the
-    same way), so its scale is comparable in energy-map metrics; `relevance` works on the raw
-    generator output. `TrainedGenerator` builds one per classifier.
+    same way), so its scale is comparable in energy-map metrics; `cgma_relevance` works on the
+    raw generator output.
+
+    Usage:
+        maps = SFTGANExplainer(model, "runs/gan/generator.keras")(images, targets=None)
+        relevance = SFTGANExplainer(model, generator).cgma_relevance(images)   # (B, k)
 
     Args:
         model: any Keras classifier with at least k conv layers.
-        generator: `[image, cgma] -> (B, H, W, 1)`, e.g. from `build_lsft_generator`.
-        variant: "lsft", "gsft" or None (unknown).
+        generator: `[image, cgma] -> (B, H, W, 1)` (e.g. from `build_lsft_generator`), or the
+            path of a `train-gan` generator (`.keras` file or its run directory; its JSON
+            side-car gives the variant, see `load_generator`).
+        variant: "lsft", "gsft" or None (unknown, or the saved one for a path).
         batch_size: images per compiled step.
 
     Raises:
-        InputError: an unknown variant, or a classifier with fewer conv layers than k.
+        InputError: an unknown variant, or a classifier with fewer conv layers than k; for a
+            path, see `load_generator`.
 
     References: Guna et al., "Interpreting CNN Predictions using Conditional GANs",
     arXiv 2301.08067, Sec. 3.1 (CGMA conditions, Eq. 3-4), Sec. 3.2 (the SFT generators) and
     Sec. 5, Eq. 10 (relevance).
     """
 
-    def __init__(self, model: keras.Model, generator: keras.Model, variant: str | None = None,
-                 batch_size: int = 32):
+    def __init__(self, model: keras.Model, generator: keras.Model | str | Path,
+                 variant: str | None = None, batch_size: int = 32):
+        if isinstance(generator, (str, Path)):
+            generator, variant = read_generator(generator, variant)
         self.generator, self.variant = generator, _check_variant(variant)
         self.image_shape, self.k = generator_shapes(generator)
         super().__init__(model, batch_size=batch_size)
         self.gradcams = IntermediateGradCAMs.for_model(model, self.k, self.batch_size)
         self._generate = generator_step(generator)
-        self._relevance_step = self.compile(self.relevance_batch)
 
     @property
     def name(self) -> str:
         """The explainer's name: its variant ("lsft" / "gsft"), else "sft_gan"."""
         return self.variant or UNKNOWN_VARIANT_NAME
 
-    def relevance(self, images, targets=None) -> np.ndarray:
+    def cgma_relevance(self, images, targets=None) -> np.ndarray:
         """CGMA relevance: how much the map changes when each CGMA is zeroed (Eq. 10).
 
         relevance_j = sum over pixels |G(x, c) - G(x, c with CGMA j set to 0)|, at the
@@ -81,23 +91,31 @@ class SFTGANExplainer(Explainer):
         References: Guna et al., arXiv 2301.08067, Sec. 5, Eq. 10.
         """
         batch_size = max(1, self.batch_size // (self.k + 1))
-        return self.run(self._relevance_step, images, targets, batch_size)
+        return self.run(self.relevance_batch, images, targets, batch_size)
 
-    def explain_batch(self, images, targets):
-        return self._generate_maps(*self.conditions(images, targets), self.input_shape[:2])
+    def relevance(self, images, targets=None) -> np.ndarray:
+        """Deprecated alias of `cgma_relevance` (one release)."""
+        warnings.warn("SFTGANExplainer.relevance is deprecated; use .cgma_relevance",
+                      DeprecationWarning, stacklevel=2)
+        return self.cgma_relevance(images, targets)
 
-    def relevance_batch(self, images, targets) -> tf.Tensor:
+    def explain_batch(self, images, targets, target=None):
+        return self._generate_maps(*self.conditions(images, targets, target),
+                                   self.input_shape[:2])
+
+    def relevance_batch(self, images, targets, target=None) -> tf.Tensor:
         """(B, k) Eq. 10 relevance of one batch, inside a compiled step."""
-        return self._ablation_relevance(*self.conditions(images, targets))
+        return self._ablation_relevance(*self.conditions(images, targets, target))
 
-    def conditions(self, images, targets) -> tuple[tf.Tensor, tf.Tensor]:
+    def conditions(self, images, targets, target=None) -> tuple[tf.Tensor, tf.Tensor]:
         """Images and cumulative CGMAs (Eq. 3-4) at the generator's resolution and channels.
 
         The CGMAs come from the classifier's shared compiled extractor step
         (`IntermediateGradCAMs.for_model`), so the explainers of one classifier (LSFT, GSFT,
         their relevance) trace its forward and backward pass once between them.
         """
-        maps = cumulative_average(self.gradcams.compiled_cams(images, targets))
+        cams = self.gradcams.compile(self.gradcams.stacked_cams, target=target)
+        maps = cumulative_average(cams(images, targets))
         height, width, channels = self.image_shape
         return (resize_images(images, (height, width), channels),
                 resize_images(maps, (height, width)))
@@ -122,12 +140,14 @@ class SFTGANExplainer(Explainer):
     @staticmethod
     def load(path: str | Path, variant: str | None = None, k: int | None = None,
              batch_size: int = 32) -> TrainedGenerator:
-        """A `train-gan` generator loaded as an explainer factory; see `load_generator`."""
+        """Deprecated (one release): pass the path, `SFTGANExplainer(model, path)`."""
         return load_generator(path, variant, k, batch_size)
 
 
 class TrainedGenerator:
-    """A trained SFT-GAN generator: an explainer factory, `TrainedGenerator(...)(model)`.
+    """Deprecated (one release): use `SFTGANExplainer(model, generator)`.
+
+    A trained SFT-GAN generator as an explainer factory, `TrainedGenerator(...)(model)`.
 
     Calling it with a classifier gives that classifier's `SFTGANExplainer`, built once per
     classifier (compiled steps are reused); `explain` and `relevance` take the classifier as
@@ -152,7 +172,9 @@ class TrainedGenerator:
         self.generator, self.variant = generator, _check_variant(variant)
         self.k = generator_shapes(generator)[1]
         self.batch_size = check_positive_int("batch_size", batch_size)
-        self._explainers = ModelCache()
+        warnings.warn("TrainedGenerator and SFTGANExplainer.load are deprecated; use "
+                      "SFTGANExplainer(model, generator) and .cgma_relevance(images)",
+                      DeprecationWarning, stacklevel=2)
 
     @property
     def name(self) -> str:
@@ -160,9 +182,10 @@ class TrainedGenerator:
         return self.variant or UNKNOWN_VARIANT_NAME
 
     def __call__(self, model: keras.Model) -> SFTGANExplainer:
-        """The `SFTGANExplainer` of `model` (cached per classifier)."""
-        return self._explainers.get(model, None, lambda: SFTGANExplainer(
-            model, self.generator, self.variant, self.batch_size))
+        """The `SFTGANExplainer` of `model` (its steps cached per classifier and generator)."""
+        return MODEL_CACHE.get(model, ("sft_gan.explainer", self.batch_size), lambda: (
+            SFTGANExplainer(model, self.generator, self.variant, self.batch_size).detached()),
+            owners=(self,))
 
     def explain(self, model: keras.Model, images, targets=None) -> np.ndarray:
         """Heat maps of `model`'s decisions on `images`.
@@ -185,7 +208,7 @@ class TrainedGenerator:
 
         References: Guna et al., arXiv 2301.08067, Eq. 10.
         """
-        return self(model).relevance(images, targets)
+        return self(model).cgma_relevance(images, targets)
 
 
 def load_generator(path: str | Path, variant: str | None = None, k: int | None = None,
@@ -203,6 +226,22 @@ def load_generator(path: str | Path, variant: str | None = None, k: int | None =
             k that differs from the saved generator.
         artifacts.UnreadableModelError: a file that exists but is corrupt or unreadable.
     """
+    generator, variant = read_generator(path, variant)
+    trained = TrainedGenerator(generator, variant, batch_size)
+    if k is not None and k != trained.k:
+        raise InputError(f"k: expected the {trained.k} CGMAs the generator at {path} was "
+                         f"trained with, got {k}")
+    return trained
+
+
+def read_generator(path: str | Path, variant: str | None = None
+                   ) -> tuple[keras.Model, str | None]:
+    """(the generator saved at `path`, its variant): `variant`, checked against the saved one.
+
+    Raises:
+        InputError: missing file, a model that is no `[image, cgma]` generator, or a variant
+            that differs from the saved generator's.
+    """
     path = Path(path) / "generator.keras" if Path(path).is_dir() else Path(path)
     if not path.is_file():
         raise InputError(f"path: expected a generator .keras file, got {path}")
@@ -210,11 +249,7 @@ def load_generator(path: str | Path, variant: str | None = None, k: int | None =
     saved = (artifacts.read_json(path.with_suffix(".json")) or {}).get("variant")
     if variant is not None and saved is not None and variant != saved:
         raise InputError(f"variant: expected the saved generator's {saved!r}, got {variant!r}")
-    trained = TrainedGenerator(generator, variant or saved, batch_size)
-    if k is not None and k != trained.k:
-        raise InputError(f"k: expected the {trained.k} CGMAs the generator at {path} was "
-                         f"trained with, got {k}")
-    return trained
+    return generator, variant or saved
 
 
 def _read_generator(path: Path) -> keras.Model:
@@ -233,13 +268,11 @@ def generator_step(generator: keras.Model):
         image_shape, k = generator_shapes(generator)
         spec = [tf.TensorSpec((None, *image_shape), tf.float32),
                 tf.TensorSpec((None, *image_shape[:2], k), tf.float32)]
-        return tf.function(lambda images, cgma: generator([images, cgma], training=False),
+        weak = weakref.ref(generator)  # the step reaches the generator weakly: it is freed
+        return tf.function(lambda images, cgma: weak()([images, cgma], training=False),
                            input_signature=spec)
 
-    return _GENERATOR_STEPS.get(generator, None, build)
-
-
-_GENERATOR_STEPS = ModelCache()
+    return MODEL_CACHE.get(generator, "sft_gan.generate", build)
 
 
 def generator_shapes(generator: keras.Model) -> tuple[tuple, int]:

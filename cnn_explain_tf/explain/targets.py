@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -12,9 +10,7 @@ import tensorflow as tf
 from cnn_explain_tf.validation import InputError, describe
 
 __all__ = ["ClassLogit", "ClassProbability", "MultiLabel", "RegressionOutput",
-           "SegmentationRegion", "Target", "active", "check_target", "scoring"]
-
-_ACTIVE: contextvars.ContextVar = contextvars.ContextVar("target", default=None)
+           "SegmentationRegion", "Target", "check_target", "score"]
 
 
 class Target:
@@ -140,21 +136,6 @@ class SegmentationRegion(Target):
         if self.mask is not None:
             region = region * tf.constant(self.mask)
         return tf.reduce_sum(region, axis=(1, 2))
-
-
-def active() -> Callable | None:
-    """The callable target of the step being traced, or None (targets are class indices)."""
-    return _ACTIVE.get()
-
-
-@contextlib.contextmanager
-def scoring(target: Callable | None):
-    """Makes `target` the active target while a step is traced (see `Explainer.run`)."""
-    token = _ACTIVE.set(target)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
 
 
 def score(target: Callable, output: tf.Tensor) -> tf.Tensor:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.batching import ModelCache, batched
+from cnn_explain_tf.batching import batched
+from cnn_explain_tf.cache import MODEL_CACHE
 from cnn_explain_tf.metrics._checks import as_maps, check_same_shape, nan_mean
 from cnn_explain_tf.validation import (
     InputError,
@@ -16,9 +19,6 @@ from cnn_explain_tf.validation import (
     check_targets,
     describe,
 )
-
-MODEL_STEPS = ModelCache()
-"""The compiled probability step of each classifier, shared by every metric object on it."""
 
 
 class ModelMetric:
@@ -36,8 +36,8 @@ class ModelMetric:
         self.model = model
         self.input_shape = graph.input_shape(model)
         self.batch_size = check_positive_int("batch_size", batch_size)
-        self._probabilities = MODEL_STEPS.get(model, "probabilities",
-                                         lambda: _probabilities_step(model, self.input_shape))
+        self._probabilities = MODEL_CACHE.get(model, "metrics.probabilities",
+                                              lambda: _probabilities_step(model, self.input_shape))
 
     def evaluate(self, *args, **kwargs) -> float:
         """The mean of `detailed_evaluate(...)` over the counted (non-NaN) samples."""
@@ -74,9 +74,13 @@ class ModelMetric:
 
 
 def _probabilities_step(model: keras.Model, input_shape: tuple[int, ...]):
-    """`model`'s float32 probabilities as a tf.function traced once per batch size."""
+    """`model`'s float32 probabilities as a tf.function traced once per batch size; it reaches
+    the model through a weak reference, so the cache entry goes with the model."""
+    weak = weakref.ref(model)
+
     def step(images: tf.Tensor) -> tf.Tensor:
-        return tf.cast(graph.select_output(model(images, training=False), None), tf.float32)
+        return tf.cast(graph.select_output(weak()(images, training=False), None), tf.float32)
+
     return tf.function(step, input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)])
 
 

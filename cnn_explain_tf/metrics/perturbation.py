@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf.metrics.base import MODEL_STEPS, ModelMetric
+from cnn_explain_tf.cache import MODEL_CACHE
+from cnn_explain_tf.metrics.base import ModelMetric
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
 
 
@@ -56,8 +57,8 @@ class PerturbationMetric(ModelMetric):
         self.steps = None if steps is None else check_positive_int("steps", steps)
         self.fill = _check_fill(fill)
         self.seed = seed
-        self._perturbed = MODEL_STEPS.get(
-            model, ("perturbed", self.insertion),
+        self._perturbed = MODEL_CACHE.get(
+            model, ("metrics.perturbed", self.insertion),
             lambda: _perturbed_step(self._probabilities, self.insertion, self.input_shape))
 
     def detailed_evaluate(self, images, maps, targets=None) -> np.ndarray:

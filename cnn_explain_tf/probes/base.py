@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -17,19 +16,16 @@ class Probe(ModelRunner):
     """Base of the methods that return more than a (B, H, W) map.
 
     A probe is built once per classifier and called on a batch, `probe(images, targets)`; the
-    call returns a typed result (a NamedTuple or a frozen dataclass) that the subclass documents.
-    Every compiled step of a probe lives in one cache, `compiled(key, step)`, so a step is traced
-    once per key (a batch-agnostic signature, or a caller's signature for other arguments).
+    call returns a typed result (a frozen dataclass) that the subclass documents. Every compiled
+    step of a probe lives in the one cache (`cache.MODEL_CACHE`), owned by the probe:
+    `compiled(key, step)` traces a step once per key (a batch-agnostic signature, or a caller's
+    signature for other arguments), and the steps go with the probe.
 
     Args:
         model: a Keras classifier taking (B, H, W, C) images; it is never modified.
         output: index of the output to probe for multi-output models.
         batch_size: images (or masks) per compiled step.
     """
-
-    def __init__(self, model: keras.Model, *, output: int | None = None, batch_size: int = 32):
-        super().__init__(model, output=output, batch_size=batch_size)
-        self._compiled: dict[Hashable, Callable] = {}
 
     def __call__(self, images, targets=None):
         """Probes a batch: (B, H, W, C) images in [0, 1], targets None, an int or B ints."""
@@ -41,14 +37,11 @@ class Probe(ModelRunner):
 
         Args:
             key: what identifies the step (its name, plus e.g. the image shape it was built for).
-            step: the graph function to compile.
+            step: the graph function to compile, a method of this probe.
             signature: its input signature; None means `ModelRunner.compile`'s batch-agnostic
                 (images, targets) signature.
         """
-        if key not in self._compiled:
-            self._compiled[key] = (self.compile(step) if signature is None
-                                   else tf.function(step, input_signature=list(signature)))
-        return self._compiled[key]
+        return self.compile(step, signature, key=key)
 
     def predict(self, images) -> np.ndarray:
         """(B,) int32 classes predicted by the model for float32 (B, H, W, C) images."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -20,7 +20,8 @@ SaliencyStep = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 """(images (B, H, W, C) float32, targets (B,) int32, -1 = predicted) -> (B, H, W) maps in [0, 1]."""
 
 
-class PVResult(NamedTuple):
+@dataclass(frozen=True)
+class PVResult:
     """What `PerceptionVisualization` returns for B images; `pv, reconstructions = result`.
 
     Attributes:
@@ -30,6 +31,10 @@ class PVResult(NamedTuple):
 
     pv: np.ndarray
     reconstructions: np.ndarray
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Unpacking, `pv, reconstructions = result`, as before (it was a NamedTuple)."""
+        return iter((self.pv, self.reconstructions))
 
 
 def perception_visualization(saliency: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
@@ -95,7 +100,7 @@ class PerceptionVisualization(Probe):
         Returns:
             A `PVResult` (pv, reconstructions) of float32 arrays (B, H, W, C) in [0, 1].
         """
-        both = self.run(self.compiled("pv", self.pv_batch), images, targets)
+        both = self.run(self.pv_batch, images, targets)
         return PVResult(both[:, 0], both[:, 1])
 
     def pv_batch(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:

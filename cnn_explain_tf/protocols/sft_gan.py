@@ -7,8 +7,8 @@ each equation, table and figure of the paper lives in this library:
 | -------------------------------------- | ------------------------------------------------- |
 | Eq. 1-2: layer selection               | `explain.cgma.select_layers`                      |
 | Eq. 3-4: CGMA (cumulative Grad-CAMs)   | `explain.cgma.compute_cgma`, `cumulative_average` |
-| Eq. 5: condition network               | `models.sft.ConditionNetwork`                     |
-| Eq. 6: SFT layer                       | `models.sft.SFTLayer` (`sft_modulation`)          |
+| Eq. 5: condition network               | `models.sft_layers.ConditionNetwork`              |
+| Eq. 6: SFT layer                       | `models.sft_layers.SFTLayer` (`sft_modulation`)   |
 | Sec. 3: LSFT and GSFT generators       | `models.sft.build_{lsft,gsft}_generator`          |
 | GAN losses (pix2pix, Isola et al.)     | `training.losses` (no equation in this paper)     |
 | Sec. 3: the GAN as an explainer        | `explain.SFTGANExplainer`, `TrainedGenerator`     |

@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 
 from cnn_explain_tf import artifacts, explain
+from cnn_explain_tf.data.image_limits import MAX_PIXELS
 from cnn_explain_tf.explain import Explainer, SFTGANExplainer, TrainedGenerator
 from cnn_explain_tf.serving.signatures import IMAGES, IMAGES_BYTES, SignatureBuilder
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
@@ -44,8 +45,8 @@ class ExportResult:
 
 def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gradcam",),
            generator=None, version: int = 1, *, output: int | None = None,
-           images_bytes: bool = False, overwrite: bool = False, skip_failing: bool = False,
-           verbose: int = 1) -> ExportResult:
+           images_bytes: bool = False, max_pixels: int = MAX_PIXELS, overwrite: bool = False,
+           skip_failing: bool = False, verbose: int = 1) -> ExportResult:
     """Writes `model` and explainers of it as a SavedModel at `path/<version>` for TF Serving.
 
     Signatures (each takes named inputs and returns named outputs; the batch size is free):
@@ -57,7 +58,11 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
       int32 (the resolved classes), probabilities (B, classes)}. Each runs the explainer's own
       compiled step (`Explainer.explain_batch`), so maps equal `explainer(images, targets)`.
     - with `images_bytes=True`, the same again with the suffix "_bytes" ("probabilities_bytes",
-      "gradcam_bytes", ...) taking {images_bytes (B,) PNG/JPEG strings} instead of images.
+      "gradcam_bytes", ...) taking {images_bytes (B,) PNG/JPEG/GIF/BMP strings} instead of
+      images. Each image's width and height are read from its header in the graph and an
+      image of more than `max_pixels` pixels is refused before it is decoded ("images_bytes:
+      expected encoded images of at most 16777216 pixels (4096 x 4096), got 10000 x 10000"),
+      so a request of N images costs decoding memory bounded by N x `max_pixels`.
 
     Every endpoint takes ONE dict argument, so `keras.layers.TFSMLayer(path/version,
     call_endpoint="gradcam")` calls it with {"images": ..., "targets": ...}. Bad input is
@@ -75,6 +80,8 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
         version: the version folder's number (TF Serving serves the highest).
         output: the output to serve for multi-output models.
         images_bytes: also write the encoded-image ("_bytes") signatures.
+        max_pixels: the largest encoded image (width x height, all frames of a GIF) that the
+            "_bytes" signatures decode; stored in the graph and in export.json.
         overwrite: replace an existing `path/<version>`.
         skip_failing: leave out methods that cannot be built (reported in `skipped`) instead
             of raising and writing nothing.
@@ -84,9 +91,11 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
         an `ExportResult`; `path/<version>/export.json` records the same and the versions.
 
     Raises:
+        TypeError: `max_pixels` is not an int.
         InputError: a multi-input or non-classifier model, an unknown method (the message
             lists the valid names), a generator that does not fit the model (k larger than its
-            conv layers), lsft/gsft without a generator, or an existing version folder.
+            conv layers), lsft/gsft without a generator, `max_pixels` < 1, or an existing
+            version folder.
         UntraceableMethodError: a method that cannot be built, without skip_failing.
     """
     _check_model(model)
@@ -95,7 +104,7 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
         raise InputError(f"path: version {version} already exists at {target}; pass "
                          "overwrite=True (--overwrite) or another version")
     generators = _generators(generator)
-    builder = SignatureBuilder(model, output)
+    builder = SignatureBuilder(model, output, max_pixels)
     explainers = resolve_methods(model, methods, generators, output)
     say = print if verbose else (lambda *_: None)
     archive = keras.export.ExportArchive()
@@ -224,7 +233,7 @@ def _record(model, builder: SignatureBuilder, names: Iterable[str], skipped: dic
     return {"model": model.name, "input_shape": list(builder.input_shape),
             "num_classes": builder.num_classes, "output": builder.output,
             "signatures": ["serving_default", *names], "skipped": skipped,
-            "images_bytes": images_bytes,
+            "images_bytes": images_bytes, "max_pixels": builder.max_pixels,
             "generators": {name: {"k": g.k} for name, g in generators.items()},
             "versions": artifacts.library_versions()}
 

@@ -9,8 +9,9 @@ import keras
 import tensorflow as tf
 
 from cnn_explain_tf import graph
+from cnn_explain_tf.data.image_limits import MAX_PIXELS, pixel_limit_check
 from cnn_explain_tf.explain import Explainer
-from cnn_explain_tf.validation import InputError
+from cnn_explain_tf.validation import InputError, check_positive_int
 
 __all__ = ["SignatureBuilder", "probability_function"]
 
@@ -56,21 +57,37 @@ class SignatureBuilder:
     - an explainer's signature: {"images", "targets"} -> {"maps", "targets", "probabilities"}
 
     With `encoded=True`, "images" is replaced by "images_bytes": (B,) PNG/JPEG/BMP/GIF strings,
-    decoded to the model's channels, scaled to [0, 1] and resized (bilinear) in the graph.
+    decoded to the model's channels, scaled to [0, 1] and resized (bilinear) in the graph. The
+    width and height are read from each header first and an image of more than `max_pixels`
+    pixels (all frames of a GIF) is refused before it is decoded, so a request of N images
+    costs at most N x `max_pixels` pixels of decoding memory.
 
     The library's input checks are repeated inside the graph, so a server refuses what
-    `explainer(images)` refuses (an `InvalidArgumentError` naming the input): an image size
-    other than the model's, values outside [0, 1] (NaN included), a targets length other than
-    the batch size, a class index outside [-1, classes). -1 means the predicted class; the
-    `targets` output holds the resolved classes.
+    `explainer(images)` refuses (an `InvalidArgumentError` naming the input): an empty batch,
+    an image size other than the model's, values outside [0, 1] (NaN included), a targets
+    length other than the batch size, a class index outside [-1, classes). -1 means the
+    predicted class; the `targets` output holds the resolved classes.
+
+    The graph sees only float32 images and int32 targets. Called from Python
+    (`loaded.signatures[name](images=..., targets=...)`), TensorFlow converts NumPy arrays and
+    lists to these dtypes before the checks run: float targets are truncated (1.7 -> 1),
+    int64 targets wrap to int32 (2**32 + 1 -> 1), uint8 images become floats in [0, 255]
+    (refused by the range check unless every value is 0 or 1). Pass int32 targets and float32
+    images in [0, 1]; what the cast hides cannot be refused in the graph.
 
     Args:
         model: the classifier (one (B, H, W, C) input).
         output: the output to serve for multi-output models.
+        max_pixels: the largest encoded image (width x height) the "_bytes" functions decode.
+
+    Raises:
+        TypeError, InputError: `max_pixels` is not an int >= 1.
     """
 
-    def __init__(self, model: keras.Model, output: int | None = None):
+    def __init__(self, model: keras.Model, output: int | None = None,
+                 max_pixels: int = MAX_PIXELS):
         self.model, self.output = model, output
+        self.max_pixels = check_positive_int("max_pixels", max_pixels)
         self.input_shape = graph.input_shape(model)
         graph.check_output_index(model, output)
         output_shape = tuple(graph.select_output(model.outputs, output).shape)
@@ -132,8 +149,8 @@ class SignatureBuilder:
 
     def _images(self, inputs: dict, encoded: bool) -> tf.Tensor:
         if encoded:
-            return self._decoded(inputs[IMAGES_BYTES])
-        images = tf.ensure_shape(inputs[IMAGES], (None, *self.input_shape))
+            return self._decoded(_not_empty(inputs[IMAGES_BYTES], IMAGES_BYTES))
+        images = _not_empty(tf.ensure_shape(inputs[IMAGES], (None, *self.input_shape)), IMAGES)
         inside = tf.reduce_all((images >= 0.0) & (images <= 1.0))
         tf.debugging.Assert(inside, [
             "images: expected values in [0, 1] (NaN refused); scale 8-bit images by 1/255; "
@@ -141,10 +158,14 @@ class SignatureBuilder:
         return images
 
     def _decoded(self, encoded: tf.Tensor) -> tf.Tensor:
-        """(B,) encoded images -> (B, H, W, C) float32 in [0, 1] at the model's size."""
+        """(B,) encoded images -> (B, H, W, C) float32 in [0, 1] at the model's size; each
+        is decoded only after its header passed the pixel limit."""
         height, width, channels = self.input_shape
 
         def decode(contents):
+            with tf.control_dependencies([pixel_limit_check(contents, self.max_pixels,
+                                                            IMAGES_BYTES)]):
+                contents = tf.identity(contents)
             image = tf.io.decode_image(contents, channels=channels, dtype=tf.float32,
                                        expand_animations=False)
             image = tf.image.resize(image, (height, width), method="bilinear")
@@ -162,3 +183,13 @@ class SignatureBuilder:
             f"targets: expected class indices in [-1, {self.num_classes}) (-1: the predicted "
             "class), got", targets], summarize=16)
         return targets
+
+
+def _not_empty(batch: tf.Tensor, name: str) -> tf.Tensor:
+    """`batch`, run only after an assertion that it holds at least one image (the library's
+    message, instead of an error from the first layer)."""
+    check = tf.debugging.Assert(tf.shape(batch)[0] > 0, [
+        f"{name}: expected at least one image, got an empty batch of shape", tf.shape(batch)],
+        summarize=4)
+    with tf.control_dependencies([check]):
+        return tf.identity(batch)

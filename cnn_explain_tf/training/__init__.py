@@ -1,8 +1,9 @@
-"""Training jobs (classifiers, PV decoder, SFT-GAN) and what they share: options, precision."""
+"""Training jobs (classifiers, PV decoder, SFT-GAN, CGMA shards) and the fit and options."""
 
 from cnn_explain_tf.training import (
     checkpoints,
     classifiers,
+    fitting,
     losses,
     options,
     precision,
@@ -11,5 +12,5 @@ from cnn_explain_tf.training import (
 )
 from cnn_explain_tf.training.options import RunOptions
 
-__all__ = ["RunOptions", "checkpoints", "classifiers", "losses", "options", "precision",
-           "progress", "strategy"]
+__all__ = ["RunOptions", "checkpoints", "classifiers", "fitting", "losses", "options",
+           "precision", "progress", "strategy"]

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 if TYPE_CHECKING:
-    from cnn_explain_tf.training.sft_gan import SFTGAN
+    from cnn_explain_tf.training.sft_gan_model import SFTGAN
 
 __all__ = ["CheckpointError", "GeneratedMapsSummary", "SFTGANCheckpoint", "TrainingDivergedError"]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -16,25 +14,23 @@ import tensorflow as tf
 from cnn_explain_tf import artifacts, data
 from cnn_explain_tf.models import zoo
 from cnn_explain_tf.training import precision
-from cnn_explain_tf.training.options import (
-    RunOptions,
-    add_run_options,
-    run_options,
-    with_overrides,
+from cnn_explain_tf.training.fitting import (
+    SCHEDULES,
+    build_optimizer,
+    fit_classifier,
+    num_batches,
 )
-from cnn_explain_tf.training.progress import ProgressBar
+from cnn_explain_tf.training.options import RunOptions
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
 from cnn_explain_tf.validation import check_config
 
-__all__ = ["DEFAULT_ARCHS", "PRESETS", "PairResult", "TrainConfig", "add_arguments",
-           "default_datasets", "fit_classifier", "format_table", "main", "make_optimizer",
-           "train_classifiers"]
+__all__ = ["DEFAULT_ARCHS", "PRESETS", "PairResult", "TrainConfig", "default_datasets",
+           "format_table", "make_optimizer", "train_classifiers"]
 
 QUICK_ARCHS = ("vgg_lite", "resnet_lite", "mobilenet_lite")
 LITE_ARCHS = (*QUICK_ARCHS, "inception_lite")
 PAPER_ARCHS = ("vgg16", "resnet50", "mobilenet")
 OPTIMIZERS = ("paper", "adam", "sgd")
-SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,40 +109,7 @@ def make_optimizer(arch: str, config: TrainConfig,
     if name == "paper":
         name = "sgd" if arch.startswith("vgg") else "adam"
     rate = config.learning_rate or (1e-3 if name == "adam" else 1e-2)
-    if config.schedule == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(rate, config.epochs * steps_per_epoch)
-    if name == "adam":
-        return keras.optimizers.Adam(rate)
-    return keras.optimizers.SGD(rate, momentum=0.9)
-
-
-def fit_classifier(model: keras.Model, train_data: tf.data.Dataset, test_data: tf.data.Dataset,
-                   optimizer: keras.optimizers.Optimizer, epochs: int, verbose: int = 1,
-                   description: str | None = None) -> dict[str, float]:
-    """Compiles `model` (sparse cross-entropy on its softmax), fits it and evaluates it.
-
-    Call inside the strategy's `scope()` when the model was built under one.
-
-    Args:
-        model: a classifier with softmax outputs, such as `zoo.build(...)`.
-        train_data, test_data: batched `(image, label)` datasets.
-        optimizer: a fresh optimizer (see `make_optimizer`).
-        epochs: passes over `train_data`.
-        verbose: 0 silences, 1 shows a progress bar over all training steps.
-        description: label of the progress bar; defaults to the model's name.
-
-    Returns:
-        {"train_accuracy", "test_accuracy", "test_loss"} as floats.
-    """
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    bar = ProgressBar(description or model.name, epochs, _num_batches(train_data))
-    callbacks = [bar] if verbose else []
-    # shuffle=False: Keras cannot shuffle a tf.data.Dataset; the input pipeline does it.
-    history = model.fit(train_data, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
-    test_loss, test_accuracy = model.evaluate(test_data, verbose=0)
-    return {"train_accuracy": float(history.history["accuracy"][-1]),
-            "test_accuracy": float(test_accuracy), "test_loss": float(test_loss)}
+    return build_optimizer(name, rate, config.schedule, config.epochs * steps_per_epoch)
 
 
 def train_classifiers(out_dir: str | Path, datasets: Sequence[str] | None,
@@ -250,7 +213,7 @@ class _PairTrainer:
         with self.distribution.scope():
             model, weights = _build(arch, _input_shape(info, self.config), info.num_classes,
                                     self.config)
-            optimizer = make_optimizer(arch, self.config, _num_batches(train))
+            optimizer = make_optimizer(arch, self.config, num_batches(train))
             metrics = fit_classifier(model, train, test, optimizer, self.config.epochs,
                                      verbose, f"{info.name}/{arch}")
         return model, metrics, weights
@@ -298,43 +261,3 @@ def _pipeline(dataset: str, split: str, config: TrainConfig, seed: int) -> tf.da
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return images.batch(config.batch_size).prefetch(tf.data.AUTOTUNE).with_options(options)
-
-
-def _num_batches(dataset: tf.data.Dataset) -> int:
-    """Batches in one pass; counted by iterating when tf.data cannot tell."""
-    count = int(dataset.cardinality())
-    return count if count >= 0 else int(dataset.reduce(0, lambda total, _: total + 1))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Adds the `train-classifiers` options to `parser` (shared by the CLI and training/)."""
-    parser.add_argument("--datasets", nargs="+", metavar="NAME",
-                        help="cnn_explain_tf.data names (default: the similar-semantics sets)")
-    parser.add_argument("--archs", nargs="+", metavar="ARCH",
-                        help=f"zoo architectures, any of {zoo.list_archs()} (default: the lite "
-                             "nets for quick, vgg16 resnet50 mobilenet for paper)")
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick")
-    parser.add_argument("--out", required=True, type=Path, help="output directory")
-    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
-    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
-                        help="override the preset's image size")
-    add_run_options(parser, resume_help="skip pairs already trained with the same config")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    """Runs `train_classifiers` from parsed `add_arguments` options; prints one result line and
-    returns the exit status (2 for bad input)."""
-    overrides = {"epochs": args.epochs, "image_size": tuple(args.image_size or ()) or None}
-    try:
-        config = with_overrides(PRESETS[args.preset], overrides)
-        results = train_classifiers(args.out, args.datasets,
-                                    args.archs or DEFAULT_ARCHS[args.preset], config,
-                                    run_options(args))
-    except (ValueError, TypeError) as error:
-        print(f"train-classifiers: error: {error}", file=sys.stderr)
-        return 2
-    trained = sum(result.status == "trained" for result in results)
-    print(f"trained {trained} and reused {len(results) - trained} classifiers in "
-          f"{sum(r.seconds for r in results):.1f} s -> {args.out}")
-    return 0

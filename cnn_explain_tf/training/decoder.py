@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -14,21 +12,15 @@ import tensorflow as tf
 
 from cnn_explain_tf import artifacts, data
 from cnn_explain_tf.models import zoo
-from cnn_explain_tf.models.pv_decoder import (
-    LOSS_WEIGHTS,
-    ClassifierEncoder,
-    build_pv_decoder,
-    perception_loss,
-)
+from cnn_explain_tf.models.pv_decoder import LOSS_WEIGHTS, ClassifierEncoder, build_pv_decoder
 from cnn_explain_tf.training import classifiers, precision
-from cnn_explain_tf.training.options import RunOptions, add_run_options, run_options, with_overrides
+from cnn_explain_tf.training.decoder_trainer import DecoderTrainer
+from cnn_explain_tf.training.fitting import fit_classifier
+from cnn_explain_tf.training.options import RunOptions
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
 from cnn_explain_tf.validation import InputError, check_config, check_positive_int
 
-__all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "DecoderTrainer", "add_arguments",
-           "main", "train_decoder"]
-
-LOSS_TERMS = ("loss", "mse", "ssim_loss", "dsim")
+__all__ = ["PRESETS", "DecoderConfig", "DecoderResult", "train_decoder"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,62 +94,6 @@ class DecoderResult:
     metrics: dict
     seconds: float
     path: Path
-
-
-class DecoderTrainer(keras.Model):
-    """Trains `decoder` so that D(E(x)) reconstructs x; the encoder E stays frozen.
-
-    Each step computes the latents z = E(x) of the batch on the fly, y = D(z), and minimises
-    a1 * MSE + a2 * SSIM loss + a3 * ||E(y) - z||^2 over the decoder's weights.
-
-    Args:
-        encoder: the truncated classifier.
-        decoder: the model to train, latents -> images.
-        loss_weights: (a1, a2, a3).
-
-    References: Giulivi et al., "Perception Visualization: Seeing Through the Eyes of a DNN",
-        arXiv 2204.09920, Eq. 6-9.
-    """
-
-    def __init__(self, encoder: ClassifierEncoder, decoder: keras.Model,
-                 loss_weights=LOSS_WEIGHTS, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder, self.decoder, self.loss_weights = encoder, decoder, tuple(loss_weights)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in (*LOSS_TERMS, "ssim")}
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers.values())
-
-    def call(self, images, training=False):
-        return self.decoder(self.encoder(images), training=training)
-
-    def train_step(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        latents = tf.stop_gradient(self.encoder(images))
-        with tf.GradientTape() as tape:
-            terms = self._terms(images, latents, training=True)
-            # Replicas' gradients are summed, so each replica's mean is divided by their count.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            loss = self.optimizer.scale_loss(tf.reduce_mean(terms["loss"]) / replicas)
-        variables = self.decoder.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
-        return self._track(terms, images)
-
-    def test_step(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self._track(self._terms(images, self.encoder(images), training=False), images)
-
-    def _terms(self, images, latents, training: bool) -> dict:
-        reconstructions = self.decoder(latents, training=training)
-        return perception_loss(self.encoder, images, reconstructions, latents, self.loss_weights)
-
-    def _track(self, terms: dict, images) -> dict:
-        for name in LOSS_TERMS:
-            self.trackers[name].update_state(terms[name])
-        channels = tf.cast(tf.shape(images)[-1], tf.float32)
-        self.trackers["ssim"].update_state(1.0 - terms["ssim_loss"] / channels)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
 def train_decoder(out_dir: str | Path, config: DecoderConfig,
@@ -253,7 +189,7 @@ def _classifier(path, config: DecoderConfig, image_shape,
     train = _split(config, "train", options.seed, labels=True)
     recipe = dataclasses.replace(classifiers.PRESETS["quick"], epochs=config.classifier_epochs)
     optimizer = classifiers.make_optimizer(config.arch, recipe, int(train.cardinality()))
-    scores = classifiers.fit_classifier(model, train, test, optimizer, config.classifier_epochs,
+    scores = fit_classifier(model, train, test, optimizer, config.classifier_epochs,
                             verbose=options.verbose, description=f"classifier {config.arch}")
     return model, scores["test_accuracy"]
 
@@ -310,39 +246,3 @@ def _save(out_dir: Path, decoder: keras.Model, classifier: keras.Model | None, m
         meta["classifier"] = str(out_dir / "classifier.keras")
     artifacts.save_model(decoder, out_dir / "decoder.keras")
     artifacts.write_json(meta, out_dir / "decoder.json")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Adds the `train-decoder` options to `parser` (shared by the CLI and training/)."""
-    parser.add_argument("--out", required=True, type=Path, help="output directory")
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick")
-    parser.add_argument("--classifier", type=Path,
-                        help="a .keras classifier to invert (default: build --arch from the zoo)")
-    parser.add_argument("--dataset", help="cnn_explain_tf.data name (default: the preset's)")
-    parser.add_argument("--arch", help=f"zoo encoder, one of {zoo.list_archs()}")
-    parser.add_argument("--weights", help="zoo weights of the encoder, e.g. imagenet")
-    parser.add_argument("--layer", help="truncation layer (default conv5_block3_out)")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
-    parser.add_argument("--max-examples", type=int, help="cap on the train images")
-    add_run_options(parser, resume_help="continue an interrupted run; skip a finished one")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    """Runs `train_decoder` from parsed `add_arguments` options; prints one result line and
-    returns the exit status (2 for bad input)."""
-    overrides = {"dataset": args.dataset, "arch": args.arch, "weights": args.weights,
-                 "layer": args.layer, "epochs": args.epochs, "batch_size": args.batch_size,
-                 "image_size": tuple(args.image_size) if args.image_size else None,
-                 "max_examples": args.max_examples}
-    try:
-        config = with_overrides(PRESETS[args.preset], overrides)
-        result = train_decoder(args.out, config, run_options(args), classifier=args.classifier)
-    except (ValueError, TypeError) as error:
-        print(f"train-decoder: error: {error}", file=sys.stderr)
-        return 2
-    scores = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.metrics.items()))
-    print(f"{result.status} in {result.seconds:.0f} s: {scores} -> {result.path}")
-    return 0

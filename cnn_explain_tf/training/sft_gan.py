@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from cnn_explain_tf import artifacts, cgma_shards, data
+from cnn_explain_tf import artifacts, data
+from cnn_explain_tf.data.cgma_shards import SEMANTICS, load_cgma_shards, read_manifests
 from cnn_explain_tf.models import sft
 from cnn_explain_tf.training import losses, precision
 from cnn_explain_tf.training.checkpoints import (
@@ -20,18 +19,13 @@ from cnn_explain_tf.training.checkpoints import (
     SFTGANCheckpoint,
     TrainingDivergedError,
 )
-from cnn_explain_tf.training.options import (
-    RunOptions,
-    add_run_options,
-    run_options,
-    with_overrides,
-)
+from cnn_explain_tf.training.options import RunOptions
 from cnn_explain_tf.training.sft_gan_model import SFTGAN
 from cnn_explain_tf.training.strategy import get_strategy, is_chief
 from cnn_explain_tf.validation import InputError, check_choice, check_config
 
 __all__ = ["GANConfig", "PRESETS", "VARIANTS", "CheckpointError", "SFTGAN", "SFTGANCheckpoint",
-           "TrainingDivergedError", "add_arguments", "build_gan", "main", "train_sft_gan"]
+           "TrainingDivergedError", "build_gan", "train_sft_gan"]
 
 VARIANTS = {"lsft": sft.build_lsft_generator, "gsft": sft.build_gsft_generator}
 
@@ -183,21 +177,21 @@ def _run_config(variant: str, semantics: str, config: GANConfig, manifests: list
 
 def _semantic_manifests(shards_dir, semantics: str) -> list[dict]:
     """Manifests of the pairs whose dataset has the given semantics (one k for all)."""
-    check_choice("semantics", semantics, cgma_shards.SEMANTICS)
-    pairs = [m["pair"] for m in cgma_shards.read_manifests(shards_dir)
+    check_choice("semantics", semantics, SEMANTICS)
+    pairs = [m["pair"] for m in read_manifests(shards_dir)
              if data.info(m["dataset"]).semantics == semantics]
     if not pairs:
         raise InputError(f"shards: expected pairs of {semantics}-semantics datasets under "
                          f"{shards_dir}, found none")
-    return cgma_shards.read_manifests(shards_dir, pairs)
+    return read_manifests(shards_dir, pairs)
 
 
 def _training_data(shards_dir, manifests: list[dict], config: GANConfig,
                    seed: int) -> tf.data.Dataset:
     """Capped examples of every pair, interleaved at random, batched; of known cardinality, so
     Keras never steps past the last batch."""
-    per_pair = [cgma_shards.load_cgma_shards(shards_dir, "train", [m["pair"]], shuffle=True,
-                                             seed=seed).take(config.max_examples or -1)
+    per_pair = [load_cgma_shards(shards_dir, "train", [m["pair"]], shuffle=True,
+                                 seed=seed).take(config.max_examples or -1)
                 for m in manifests]
     examples = sum(int(d.cardinality()) for d in per_pair)
     if examples < config.batch_size:
@@ -220,38 +214,3 @@ def _callbacks(saver: SFTGANCheckpoint, out_dir: Path, train: tf.data.Dataset) -
     batch = next(iter(train))
     return [saver, keras.callbacks.TensorBoard(str(out_dir / "logs"), write_graph=False),
             GeneratedMapsSummary(out_dir / "logs", batch)]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Adds the `train-gan` options to `parser` (shared by the CLI and training/)."""
-    parser.add_argument("--shards", required=True, type=Path, help="output of build-cgma")
-    parser.add_argument("--out", required=True, type=Path, help="run directory")
-    parser.add_argument("--variant", choices=list(VARIANTS), default="lsft")
-    parser.add_argument("--semantics", choices=list(cgma_shards.SEMANTICS), default="similar",
-                        help="train on the pairs of similar-semantics datasets (the paper's "
-                             "strategy 1) or of dissimilar ones (strategy 2)")
-    parser.add_argument("--preset", choices=list(PRESETS), default="quick")
-    parser.add_argument("--epochs", type=int, help="override the preset's epochs")
-    parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
-    parser.add_argument("--max-examples", type=int, help="override the per-pair example cap")
-    parser.add_argument("--reconstruction", choices=list(losses.RECONSTRUCTION))
-    add_run_options(parser, resume_help="continue from the last checkpoint; skip a finished run")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    """Runs `train_sft_gan` from parsed `add_arguments` options; prints one result line and
-    returns the exit status (2 for bad input, a bad checkpoint or a diverged run)."""
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size,
-                 "max_examples": args.max_examples, "reconstruction": args.reconstruction}
-    try:
-        config = with_overrides(PRESETS[args.preset], overrides)
-        meta = train_sft_gan(args.shards, args.out, args.variant, config,
-                             semantics=args.semantics, options=run_options(args))
-    except (ValueError, TypeError, CheckpointError, TrainingDivergedError) as error:
-        print(f"train-gan: error: {error}", file=sys.stderr)
-        return 2
-    print(f"trained {meta['variant']} on {len(meta['pairs'])} pairs in "
-          f"{meta['seconds']:.1f} s; final rec_loss {meta['losses']['rec_loss'][-1]:.4f}; "
-          f"wrote {args.out / 'generator.keras'}")
-    return 0

@@ -17,7 +17,7 @@ class SFTGAN(keras.Model):
     Each step first updates D with `losses.discriminator_loss` (BCE(D(x, target), real_label)
     + BCE(D(x, G(x, c)), fake)), then G with `losses.generator_loss` (lambda_rec * rec(G(x, c),
     target) + lambda_adv * BCE(D(x, G(x, c)), real)). Batches are `(image, cgma, target)` as
-    read by `cgma_shards.load_cgma_shards`.
+    read by `data.cgma_shards.load_cgma_shards`.
 
     Args:
         generator: `[image, cgma] -> heat map` (e.g. `build_lsft_generator`).

@@ -40,7 +40,7 @@ def test_intermediate_gradcams_are_a_cam(model):
     assert extractor is cet.cgma.IntermediateGradCAMs.for_model(model)  # cached per model
     x = images(2)
     cams = extractor.cams(x)
-    assert cams.shape == (2, 3, 16, 16)
+    assert cams.shape == (2, 16, 16, 3)
     expected = cet.explain.GradCAM(model, layer=["conv1", "conv2", "conv3"])(x)
     np.testing.assert_allclose(extractor(x), expected, atol=1e-6)  # the contract: (B, H, W)
     stacked = extractor.stacked_cams(tf.constant(x), tf.constant([-1, -1]))

@@ -43,10 +43,10 @@ def model():
 def test_intermediate_gradcams_equal_gradcam_at_each_layer(model):
     x = images(3)
     cams = cet.cgma.intermediate_gradcams(model, x, targets=[0, 1, 2])
-    assert cams.shape == (3, 3, 16, 16) and cams.dtype == np.float32
+    assert cams.shape == (3, 16, 16, 3) and cams.dtype == np.float32
     for index, name in enumerate(["conv1", "conv2", "conv3"]):
         single = cet.explain.GradCAM(model, layer=name)(x, targets=[0, 1, 2])
-        np.testing.assert_allclose(cams[:, index], single, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(cams[..., index], single, atol=1e-5, err_msg=name)
 
 
 def test_compute_cgma_is_the_cumulative_mean_of_selected_layers(model):
@@ -54,8 +54,8 @@ def test_compute_cgma_is_the_cumulative_mean_of_selected_layers(model):
     cams = cet.cgma.intermediate_gradcams(model, x)
     cgma = cet.cgma.compute_cgma(model, x, k=2)  # select_layers(3, 2) == [0, 2]
     assert cgma.shape == (2, 16, 16, 2) and 0 <= cgma.min() and cgma.max() <= 1
-    np.testing.assert_allclose(cgma[..., 0], cams[:, 0], atol=1e-6)
-    np.testing.assert_allclose(cgma[..., 1], (cams[:, 0] + cams[:, 2]) / 2, atol=1e-6)
+    np.testing.assert_allclose(cgma[..., 0], cams[..., 0], atol=1e-6)
+    np.testing.assert_allclose(cgma[..., 1], (cams[..., 0] + cams[..., 2]) / 2, atol=1e-6)
 
 
 def test_compute_cgma_refuses_k_above_the_number_of_conv_layers(model):

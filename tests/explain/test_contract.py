@@ -7,6 +7,7 @@ import pytest
 from helpers import classifier, images, tiny_generator, weights_of
 
 import cnn_explain_tf as cet
+from cnn_explain_tf.validation import InputError
 
 MODELS = {
     "flat-softmax": lambda: classifier(head="softmax"),
@@ -92,7 +93,7 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
         "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
         "rise"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
-    with pytest.raises(ValueError, match="gradcam, gradcam\\+\\+"):
+    with pytest.raises(InputError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")
 
 
@@ -100,7 +101,7 @@ def test_batches_of_any_size_compile_once():
     explainer = cet.explain.GradCAM(model_for("flat-logits"), batch_size=4)
     for batch in (1, 3, 4, 9):
         explainer(images(batch))
-    assert explainer._step.experimental_get_tracing_count() == 1
+    assert explainer.compile(explainer.explain_batch).experimental_get_tracing_count() == 1
 
 
 def test_every_explainer_is_a_model_runner_with_one_compiled_step():
@@ -110,7 +111,8 @@ def test_every_explainer_is_a_model_runner_with_one_compiled_step():
         assert isinstance(explainer, cet.explain.Explainer), name
         for batch in (1, 3):
             explainer(images(batch))
-        assert explainer._step.experimental_get_tracing_count() == 1, name
+        step = explainer.compile(explainer.explain_batch)
+        assert step.experimental_get_tracing_count() == 1, name
 
 
 def test_keras_applications_base_nested_in_a_sequential():

@@ -43,7 +43,7 @@ def test_input_relevance_sums_to_the_target_logit(network):
     x = np.random.default_rng(0).random((3, 12, 12, 3), dtype=np.float32)
     _, logits = graph.run(network, tf.constant(x))
     targets = np.array([0, 2, 3])
-    relevance = cet.explain.LRPEpsilon(network, epsilon=1e-9).relevance(x, targets)
+    relevance = cet.explain.LRPEpsilon(network, epsilon=1e-9).attributions(x, targets)
     expected = np.take_along_axis(logits.numpy(), targets[:, None], axis=1)[:, 0]
     np.testing.assert_allclose(relevance.sum(axis=(1, 2, 3)), expected, rtol=1e-4)
 
@@ -76,8 +76,8 @@ def test_relevance_is_conserved_from_layer_to_layer(network):
 
 def test_epsilon_absorbs_relevance(network):
     x = np.random.default_rng(2).random((2, 12, 12, 3), dtype=np.float32)
-    exact = np.abs(cet.explain.LRPEpsilon(network, epsilon=1e-9).relevance(x, 0).sum((1, 2, 3)))
-    damped = np.abs(cet.explain.LRPEpsilon(network, epsilon=1.0).relevance(x, 0).sum((1, 2, 3)))
+    exact = np.abs(cet.explain.LRPEpsilon(network, epsilon=1e-9).attributions(x, 0).sum((1, 2, 3)))
+    damped = np.abs(cet.explain.LRPEpsilon(network, epsilon=1.0).attributions(x, 0).sum((1, 2, 3)))
     assert (damped < exact).all()
 
 

@@ -66,7 +66,7 @@ def test_relevance_is_eq10_and_zero_for_an_ignored_cgma(generator_path):
     for conv in (sft_layer.gamma_branch[1], sft_layer.beta_branch[1]):
         conv.kernel.assign(np.zeros(conv.kernel.shape, np.float32))
         conv.bias.assign(np.zeros(conv.bias.shape, np.float32))
-    ignored = SFTGANExplainer(model, gan.generator, "lsft").relevance(batch)
+    ignored = SFTGANExplainer(model, gan.generator, "lsft").cgma_relevance(batch)
     np.testing.assert_array_equal(ignored[:, 1], 0.0)
     assert np.all(ignored[:, [0, 2]] > 0)
 
@@ -121,8 +121,20 @@ def test_the_explainers_of_one_classifier_trace_its_cgmas_once(generator_path):
     lsft.relevance(model, batch)
     extractor = lsft(model).gradcams
     assert gsft(model).gradcams is extractor
-    assert extractor.compiled_cams.experimental_get_tracing_count() == 1
+    assert extractor.compile(extractor.stacked_cams).experimental_get_tracing_count() == 1
     other = classifier(size=20, channels=1, nested=True)
     lsft.explain(other, images(2, 20, 1))
     step = lsft(other)._generate  # one generator step for every classifier
     assert step is lsft(model)._generate and step.experimental_get_tracing_count() == 1
+
+
+def test_one_call_shape_like_every_explainer(generator_path):
+    model, batch = classifier(size=16), images(2, 16)
+    explainer = SFTGANExplainer(model, generator_path)  # a path, or a keras generator
+    assert explainer.variant == "lsft" and explainer.k == 3
+    gan = SFTGANExplainer.load(generator_path)
+    np.testing.assert_allclose(explainer(batch, 1), gan.explain(model, batch, 1), atol=1e-6)
+    np.testing.assert_allclose(explainer.cgma_relevance(batch), gan.relevance(model, batch),
+                               atol=1e-6)
+    with pytest.warns(DeprecationWarning, match="cgma_relevance"):
+        explainer.relevance(batch)

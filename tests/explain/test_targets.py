@@ -149,7 +149,7 @@ def test_class_targets_agree_with_indices_and_compile_once_per_target():
     np.testing.assert_allclose(explainer(x, target), explainer(x, 3), atol=1e-6)
     np.testing.assert_allclose(explainer(x, T.ClassLogit()), explainer(x), atol=1e-6)
     explainer(images(1), target)
-    step = explainer._target_step(explainer._step, target, x)
+    step = explainer.compile(explainer.explain_batch, target=target)
     assert step.experimental_get_tracing_count() == 1
     probability = cet.explain.VanillaGradients(model)(x, T.ClassProbability(3))
     assert probability.shape == (3, 16, 16) and np.isfinite(probability).all()
@@ -165,10 +165,11 @@ def test_score_cam_takes_a_callable_target_score():
 def test_every_compiled_step_takes_callable_targets():
     model = classifier(head="softmax")
     x = images(2)
-    cams = cet.explain.cgma.IntermediateGradCAMs(model)
+    cams = cet.cgma.IntermediateGradCAMs(model)
     np.testing.assert_allclose(cams.cams(x, T.ClassLogit(2)), cams.cams(x, 2), atol=1e-6)
     lrp = cet.explain.LRPEpsilon(model)
-    np.testing.assert_allclose(lrp.relevance(x, lambda logits: logits[:, 1]), lrp.relevance(x, 1),
+    np.testing.assert_allclose(lrp.attributions(x, lambda logits: logits[:, 1]),
+                               lrp.attributions(x, 1),
                                atol=1e-6)
     ig = cet.explain.IntegratedGradients(model, steps=4)
     np.testing.assert_allclose(ig.attributions(x, T.ClassLogit(0)), ig.attributions(x, 0),

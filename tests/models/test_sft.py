@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_explain_tf.models import sft
+from cnn_explain_tf.models import sft, sft_layers
 from cnn_explain_tf.training.precision import mixed_precision
 from cnn_explain_tf.validation import InputError
 
@@ -30,11 +30,11 @@ def test_sft_modulation_matches_hand_computation():
     features = np.array([1.0, -2.0, 0.5], np.float32)
     gamma = np.array([0.0, 1.0, -0.5], np.float32)
     beta = np.array([0.5, 0.0, 2.0], np.float32)
-    np.testing.assert_allclose(sft.sft_modulation(features, gamma, beta), [1.5, -4.0, 2.25])
+    np.testing.assert_allclose(sft_layers.sft_modulation(features, gamma, beta), [1.5, -4.0, 2.25])
 
 
 def test_sft_layer_matches_hand_computation_with_known_weights():
-    layer = sft.SFTLayer(1, hidden_filters=1)
+    layer = sft_layers.SFTLayer(1, hidden_filters=1)
     features = np.array([[[[2.0]], [[3.0]]]], np.float32)  # (1, 2, 1, 1)
     condition = np.array([[[[1.0]], [[-1.0]]]], np.float32)
     layer([features, condition])
@@ -45,8 +45,8 @@ def test_sft_layer_matches_hand_computation_with_known_weights():
 
 
 def test_sft_layer_config_round_trip_and_channel_check():
-    layer = sft.SFTLayer(6, hidden_filters=5, name="s")
-    clone = sft.SFTLayer.from_config(layer.get_config())
+    layer = sft_layers.SFTLayer(6, hidden_filters=5, name="s")
+    clone = sft_layers.SFTLayer.from_config(layer.get_config())
     assert (clone.filters, clone.hidden_filters, clone.name) == (6, 5, "s")
     with pytest.raises(InputError, match="features: expected 6 channels"):
         layer([np.zeros((1, 4, 4, 3), np.float32), np.zeros((1, 4, 4, 2), np.float32)])
@@ -54,15 +54,15 @@ def test_sft_layer_config_round_trip_and_channel_check():
 
 def test_condition_network_per_map_is_the_shared_network_on_each_map_alone():
     maps = _inputs(batch=2, size=8, k=3)[1]
-    per_map = sft.ConditionNetwork(8, 4, per_map=True)
-    single = sft.ConditionNetwork(8, 4)
+    per_map = sft_layers.ConditionNetwork(8, 4, per_map=True)
+    single = sft_layers.ConditionNetwork(8, 4)
     conditions = per_map(maps)
     single(maps[..., :1])
     single.set_weights(per_map.get_weights())
     assert len(conditions) == 3 and conditions[0].shape == (2, 8, 8, 4)
     for index, condition in enumerate(conditions):
         np.testing.assert_allclose(condition, single(maps[..., index:index + 1]), atol=1e-5)
-    clone = sft.ConditionNetwork.from_config(per_map.get_config())
+    clone = sft_layers.ConditionNetwork.from_config(per_map.get_config())
     assert (clone.filters, clone.output_filters, clone.per_map) == (8, 4, True)
 
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 from fill_blanks_models import QUARTER, brightness_model
 
 import cnn_explain_tf as cet
+from cnn_explain_tf.cache import MODEL_CACHE
 from cnn_explain_tf.validation import InputError
 
 
@@ -111,8 +112,14 @@ def test_repeated_calls_reuse_one_compiled_step_per_image_shape(model):
     first = probe(helpers.images(1, 16, seed=3))
     again = probe(helpers.images(1, 16, seed=3))
     np.testing.assert_array_equal(first.directions, again.directions)
-    assert sorted(key[0] if isinstance(key, tuple) else key for key in probe._compiled) == [
-        "batch", "predict"]
+    assert compiled_names(probe.steps) == ["batch", "predict"]
+
+
+def compiled_names(steps):
+    """Names of the compiled steps that `steps` owns in the one cache."""
+    keys = [key for key in MODEL_CACHE.entries(steps.model)
+            if len(key) > 1 and key[1].ref() is steps]
+    return sorted(key[0][0][0] if isinstance(key[0][0], tuple) else key[0][0] for key in keys)
 
 
 def test_probes_with_the_same_graph_settings_share_their_compiled_steps(model):
@@ -121,13 +128,13 @@ def test_probes_with_the_same_graph_settings_share_their_compiled_steps(model):
     first(images)
     other = cet.probes.FillInTheBlanks(model, num_masks=16, batch_size=8, seed=1, verbose=0)
     result = other(images)
-    assert other._compiled == {}  # N* and the seed are inputs of the first probe's steps
+    assert other.steps is first.steps  # N* and the seed are inputs of the first probe's steps
     assert result.kept[0] == 16
     alone = cet.probes.FillInTheBlanks(model, num_masks=16, batch_size=8, seed=1, verbose=0,
                                        threshold=0.5 + 1e-9)  # other settings: its own steps
     np.testing.assert_allclose(alone(images).directions, result.directions, atol=1e-6)
-    assert sorted(key[0] if isinstance(key, tuple) else key for key in alone._compiled) == [
-        "batch", "predict"]
+    assert alone.steps is not first.steps
+    assert compiled_names(alone.steps) == ["batch", "predict"]
 
 
 def test_no_kept_mask_names_the_observed_predictions():

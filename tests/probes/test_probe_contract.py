@@ -35,7 +35,7 @@ def model(request):
 def images_in(result) -> dict:
     """The result's image-valued fields that must lie in [0, 1]."""
     if isinstance(result, cet.probes.PVResult):
-        return result._asdict()
+        return dict(vars(result))
     return {"prototypes": result.prototypes, "masks": result.masks, "filled": result.filled}
 
 

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_cgma_shards import classifiers_dir, shards_dir  # noqa: F401  (shared fixtures)
+from cgma_fixtures import classifiers_dir, shards_dir  # noqa: F401  (shared fixtures)
 
 from cnn_explain_tf import cli
 from cnn_explain_tf.models import sft

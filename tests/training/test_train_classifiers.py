@@ -1,6 +1,5 @@
 """Tests for classifier training: learning, mixed precision, MirroredStrategy, resume, bad input."""
 
-import argparse
 import dataclasses
 import json
 import os
@@ -14,8 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cnn_explain_tf import cli
 from cnn_explain_tf.models import zoo
-from cnn_explain_tf.training import classifiers, precision
+from cnn_explain_tf.training import classifiers, fitting, precision
 from cnn_explain_tf.training.options import RunOptions
 
 QUIET = RunOptions(verbose=0)
@@ -42,8 +42,8 @@ def test_two_epochs_raise_accuracy_above_chance():
     optimizer = classifiers.make_optimizer("vgg_lite", config, steps_per_epoch=32)
     # batches of 8: enough steps for the batch-norm moving statistics to forget their init
     train = quadrant_data(256, batch_size=8)
-    metrics = classifiers.fit_classifier(model, train, quadrant_data(128, seed=1), optimizer,
-                                         epochs=2, verbose=0)
+    metrics = fitting.fit_classifier(model, train, quadrant_data(128, seed=1), optimizer,
+                                     epochs=2, verbose=0)
     assert metrics["test_accuracy"] > 0.5  # chance is 0.25
 
 
@@ -92,7 +92,7 @@ def test_one_step_under_mirrored_strategy_over_two_logical_cpus():
         two = [tf.config.LogicalDeviceConfiguration()] * 2
         tf.config.set_logical_device_configuration(cpu, two)
         from cnn_explain_tf.models import zoo
-        from cnn_explain_tf.training import classifiers, strategy
+        from cnn_explain_tf.training import classifiers, fitting, strategy
         mirrored = strategy.get_strategy("mirrored")
         images = np.random.default_rng(0).random((8, 16, 16, 1), np.float32)
         data = tf.data.Dataset.from_tensor_slices((images, np.arange(8) % 2)).batch(8)
@@ -100,7 +100,7 @@ def test_one_step_under_mirrored_strategy_over_two_logical_cpus():
         with mirrored.scope():
             model = zoo.build("vgg_lite", (16, 16, 1), num_classes=2)
             before = model.get_layer("predictions").kernel.numpy().copy()
-            metrics = classifiers.fit_classifier(
+            metrics = fitting.fit_classifier(
                 model, data, data, classifiers.make_optimizer("vgg_lite", config, 1), 1, verbose=0)
         changed = not np.allclose(before, model.get_layer("predictions").kernel.numpy())
         print("RESULT", mirrored.num_replicas_in_sync, type(mirrored).__name__, changed,
@@ -209,10 +209,8 @@ class TestTrainClassifiersOnDigits:
         assert list(tmp_path.iterdir()) == []
 
     def test_cli_entry_prints_error_and_returns_2_for_unknown_arch(self, tmp_path, capsys):
-        parser = classifiers.add_arguments(argparse.ArgumentParser())
-        args = parser.parse_args(["--datasets", "digits", "--archs", "resnet", "--out",
-                                  str(tmp_path)])
-        assert classifiers.main(args) == 2
+        assert cli.main(["train-classifiers", "--datasets", "digits", "--archs", "resnet",
+                         "--out", str(tmp_path)]) == 2
         assert "train-classifiers: error: arch: expected one of" in capsys.readouterr().err
 
     def test_cli_resolves_the_preset_and_prints_one_result_line(self, trained_digits,
@@ -224,10 +222,8 @@ class TestTrainClassifiersOnDigits:
             return [trained_digits[1]]
 
         monkeypatch.setattr(classifiers, "train_classifiers", fake_train)
-        parser = classifiers.add_arguments(argparse.ArgumentParser())
-        args = parser.parse_args(["--out", "x", "--epochs", "2", "--resume", "--quiet",
-                                  "--distribute", "mirrored"])
-        assert classifiers.main(args) == 0
+        assert cli.main(["train-classifiers", "--out", "x", "--epochs", "2", "--resume",
+                         "--quiet", "--distribute", "mirrored"]) == 0
         (datasets, archs, config, options), = calls
         assert archs == classifiers.DEFAULT_ARCHS["quick"] and datasets is None
         assert config == dataclasses.replace(classifiers.PRESETS["quick"], epochs=2)

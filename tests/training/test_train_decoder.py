@@ -13,7 +13,8 @@ import tensorflow as tf
 import cnn_explain_tf as cet
 from cnn_explain_tf import cli
 from cnn_explain_tf.artifacts import UnreadableModelError
-from cnn_explain_tf.training import decoder, precision
+from cnn_explain_tf.cli import train_decoder as train_decoder_command
+from cnn_explain_tf.training import decoder, decoder_trainer, precision
 from cnn_explain_tf.training.options import RunOptions
 
 QUIET, RESUME = RunOptions(verbose=0), RunOptions(resume=True, verbose=0)
@@ -26,7 +27,7 @@ TINY = decoder.DecoderConfig(dataset="digits", arch="resnet_lite", layer="conv4_
 def trainer_for(model, layer="conv3"):
     encoder = cet.models.ClassifierEncoder(model, layer)
     decoder_model = cet.models.build_pv_decoder(encoder.latent_shape, (16, 16, 3), width=16)
-    trainer = decoder.DecoderTrainer(encoder, decoder_model)
+    trainer = decoder_trainer.DecoderTrainer(encoder, decoder_model)
     trainer.compile(optimizer=keras.optimizers.Adam(3e-3))
     return trainer
 
@@ -84,10 +85,17 @@ def test_the_zoo_classifier_is_trained_before_it_is_inverted(tmp_path):
     assert result.metrics["classifier_test_accuracy"] > 0.3  # 10 classes: chance is 0.1
 
 
+def script_parser() -> argparse.ArgumentParser:
+    """The parser of training/train_decoder.py: the command's options on a plain parser."""
+    parser = argparse.ArgumentParser()
+    train_decoder_command.add_arguments(parser)
+    return parser
+
+
 def test_cli_runs_the_job_and_reports_bad_config(capsys):
     args = cli.build_parser().parse_args(["train-decoder", "--out", "unused", "--epochs", "0"])
-    assert args.handler is decoder.main
-    assert args.handler(args) == 2
+    assert args.handler is train_decoder_command.run
+    assert cli.main(["train-decoder", "--out", "unused", "--epochs", "0"]) == 2
     assert "train-decoder: error: epochs: expected an int >= 1, got 0" in capsys.readouterr().err
 
 
@@ -105,8 +113,7 @@ def test_bad_config_values_are_refused(field, value, message):
 
 def test_unknown_preset_and_arch_are_refused_before_training(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        decoder.add_arguments(argparse.ArgumentParser()).parse_args(
-            ["--out", str(tmp_path), "--preset", "fast"])
+        script_parser().parse_args(["--out", str(tmp_path), "--preset", "fast"])
     assert "invalid choice: 'fast' (choose from" in capsys.readouterr().err
     with pytest.raises(ValueError, match="arch: expected one of"):
         decoder.train_decoder(tmp_path, dataclasses.replace(TINY, arch="resnet18"))
@@ -120,8 +127,8 @@ def test_a_corrupt_classifier_file_is_reported_as_such(tmp_path):
 
 
 def test_script_parser_matches_the_cli():
-    parser = decoder.add_arguments(argparse.ArgumentParser())
-    args = parser.parse_args(["--out", "x", "--preset", "paper", "--image-size", "32", "32"])
+    args = script_parser().parse_args(["--out", "x", "--preset", "paper",
+                                       "--image-size", "32", "32"])
     assert args.preset == "paper" and args.image_size == [32, 32] and args.classifier is None
 
 

@@ -1,4 +1,4 @@
-"""Fill in the blanks: masks (masks.py), update directions (directions.py), modes and the probe."""
+"""Fill in the blanks: masks, update directions, shared graph steps, modes and the probe."""
 
 from cnn_explain_tf.probes.fill_blanks.directions import (
     LINE_SEARCH_STEPS,

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-import warnings
-from collections.abc import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm.auto import tqdm
 
-from cnn_explain_tf.batching import ModelCache
-from cnn_explain_tf.explain.base import resolve_targets
 from cnn_explain_tf.probes.base import Probe
-from cnn_explain_tf.probes.fill_blanks.directions import (
-    Direction,
-    bfgs_direction,
-    gradient_direction,
-    value_and_gradient,
-)
-from cnn_explain_tf.probes.fill_blanks.masks import patch_grid, threshold_fill
-from cnn_explain_tf.probes.fill_blanks.modes import MODES
+from cnn_explain_tf.probes.fill_blanks.masks import patch_grid
+from cnn_explain_tf.probes.fill_blanks.modes import MODES, NoMaskKeptError
+from cnn_explain_tf.probes.fill_blanks.steps import DIRECTIONS, FillSteps
 from cnn_explain_tf.validation import (
     InputError,
     check_choice,
@@ -36,19 +25,6 @@ __all__ = ["DIRECTIONS", "SEED_MAX", "FillInTheBlanks", "FillResult", "NoMaskKep
 
 SEED_MAX = 2**31 - 1
 """The largest probe seed: masks come from an int32 stateless seed (seed, image index)."""
-
-DIRECTIONS: dict[str, Callable[[int], Direction]] = {
-    "gradient": lambda bfgs_steps: gradient_direction,
-    "bfgs": lambda bfgs_steps: functools.partial(bfgs_direction, steps=bfgs_steps),
-}
-"""Direction name -> (bfgs_steps -> the update direction function)."""
-_SHARED_STEPS = ModelCache()
-"""Compiled steps of each classifier's probes, by the settings their graphs depend on."""
-
-
-class NoMaskKeptError(InputError):
-    """No masked image was classified as the target class, so there is nothing to average."""
-
 
 @dataclasses.dataclass(frozen=True)
 class FillResult:
@@ -148,8 +124,12 @@ class FillInTheBlanks(Probe):
         self.seed = check_positive_int("seed", seed, minimum=0, maximum=SEED_MAX)
         self.binarize, self.verbose = bool(binarize), verbose
         self._mode = MODES[mode]
-        self._update = DIRECTIONS[direction](self.bfgs_steps)
         self.num_steps = self._mode.steps(self.mask_ratio)
+        self.steps = FillSteps.shared(
+            model, direction=self.direction, bfgs_steps=self.bfgs_steps,
+            mask_ratio=self.mask_ratio, patch_size=self.patch_size, binarize=self.binarize,
+            threshold=self.threshold, batch_size=self.batch_size, output=output)
+        """The graph steps, shared by the probes of the model with the same settings."""
 
     def __call__(self, images, targets=None) -> FillResult:
         """Fills the blanks of each image for its target class.
@@ -168,7 +148,7 @@ class FillInTheBlanks(Probe):
         """
         images = check_images(images, self.input_shape)
         targets = check_targets(targets, len(images), self.num_classes)
-        targets = np.where(targets < 0, self.predict(images), targets).astype(np.int32)
+        targets = np.where(targets < 0, self.steps.predict(images), targets).astype(np.int32)
         grid = patch_grid(images.shape[1:3], self.patch_size)
         fills = self._mode.fill(self, images, targets, grid)
         return FillResult(*(_float32(value) for value in fills[:4]), fills.steps,
@@ -186,32 +166,9 @@ class FillInTheBlanks(Probe):
         return np.array([self._mode.masked_label(self, image, index, grid)
                          for index, image in enumerate(images)], np.int32)
 
-    def compiled(self, key, step: Callable, signature=None) -> Callable:
-        """`Probe.compiled`, shared by the probes of one classifier whose graphs are the same.
-
-        A step's graph depends on the mode, direction, bfgs_steps, mask_ratio, patch_size,
-        binarize, threshold, batch_size and output only (N*, seeds and max_draws are inputs), so
-        a new probe with those settings reuses the steps another one traced.
-        """
-        settings = (self.mode, self.direction, self.bfgs_steps, self.mask_ratio, self.patch_size,
-                    self.binarize, self.threshold, self.batch_size, self.output)
-        return _SHARED_STEPS.get(self.model, (settings, key), lambda: super(
-            FillInTheBlanks, self).compiled(key, step, signature))
-
     def mask_seed(self, index: int) -> tf.Tensor:
         """The stateless seed of the first batch of masks drawn for image `index`."""
         return tf.random.experimental.stateless_fold_in([self.seed, index], 0)
-
-    def expectations(self, images: np.ndarray, targets: np.ndarray, grid):
-        """(E[dx] (B, H, W, C), kept (B,), drawn (B,)) of the random mode, batch by batch."""
-        step = self._batch_step(images.shape[1:], grid)
-        with tqdm(total=len(images) * self.num_masks, unit="mask", disable=not self.verbose,
-                  desc=f"fill in the blanks ({self.mode})") as bar:
-            sums = [self._expectation(step, index, image, target, bar)
-                    for index, (image, target) in enumerate(zip(images, targets))]
-        expectations = np.stack([total / np.maximum(count, 1.0) for total, count, _, _ in sums])
-        return (expectations.astype(np.float32), np.array([s[2] for s in sums]),
-                np.array([s[3] for s in sums]))
 
     def directions(self, images, targets=None) -> np.ndarray:
         """dx for whole images (every pixel free): -grad L, or the BFGS displacement.
@@ -219,114 +176,11 @@ class FillInTheBlanks(Probe):
         Returns:
             float32 (B, H, W, C).
         """
-        return self.run(self.compiled("directions", self._whole_image_directions), images,
-                        targets)
+        return self.steps.run(self.steps.whole_image_directions, images, targets)
 
-    def fill_progressively(self, images, targets, masks):
-        """Fills k disjoint masks in turn, each conditioned on the previous fills (Fig. 3).
-
-        Args:
-            images: (n, H, W, C) float32.
-            targets: (n,) int32 classes to fill for.
-            masks: (n, k, H, W) masks, 1 kept and 0 blank, disjoint blanks covering the image.
-
-        Returns:
-            (steps (n, k, H, W, C) the image after each fill, predictions (n, k) int32 on each
-            masked input, directions (n, H, W, C) each pixel's dx at the step that blanked it),
-            as numpy, computed `batch_size` images at a time in one compiled step.
-        """
-        shape = (None, *np.shape(masks)[1:])
-        step = self.compiled(("progressive", shape), self._progressive, [
-            tf.TensorSpec((None, *self.input_shape), tf.float32), tf.TensorSpec((None,), tf.int32),
-            tf.TensorSpec(shape, tf.float32)])
-        parts = [step(images[i:i + self.batch_size], targets[i:i + self.batch_size],
-                      masks[i:i + self.batch_size]) for i in range(0, len(images), self.batch_size)]
-        return tuple(np.concatenate([part[j].numpy() for part in parts]) for j in range(3))
-
-    def _progressive(self, images: tf.Tensor, targets: tf.Tensor, masks: tf.Tensor):
-        current, steps, predictions, directions = images, [], [], tf.zeros_like(images)
-        for index in range(masks.shape[1]):
-            mask = masks[:, index, ..., None]
-            direction, predicted = self.direction_and_predictions(current * mask, targets,
-                                                                  1.0 - mask)
-            current = current * mask + threshold_fill(direction, 1.0 - mask, self.binarize,
-                                                      self.threshold)
-            directions += direction * (1.0 - mask)
-            steps.append(current)
-            predictions.append(predicted)
-        return tf.stack(steps, 1), tf.stack(predictions, 1), directions
-
-    def direction_and_predictions(self, images: tf.Tensor, targets: tf.Tensor,
-                                  regions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """(dx, predicted classes on `images`) with `regions` free (1) and the rest fixed (0)."""
-        value, gradients, logits = value_and_gradient(self._loss_and_logits, images, targets,
-                                                      has_aux=True)
-        predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        return self._update(self._loss, images, targets, regions, value, gradients), predictions
-
-    def _whole_image_directions(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-        _, logits = self.forward(images)
-        targets = resolve_targets(logits, targets)
-        return self.direction_and_predictions(images, targets, tf.ones_like(images[..., :1]))[0]
-
-    def _loss_and_logits(self, images: tf.Tensor, targets: tf.Tensor):
-        """(cross-entropy L(f(x), y) per image on the logits, the logits)."""
-        _, logits = self.forward(images)
-        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, tf.cast(logits, tf.float32))
-        return loss, logits
-
-    def _loss(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-        return self._loss_and_logits(images, targets)[0]
-
-    def _batch_step(self, image_shape, grid) -> Callable:
-        """One compiled step per image shape: draw `batch_size` masks, probe them, sum the kept."""
-        def batch(image, target, seed, batch_number, remaining):
-            return self._batch(grid, image, target, seed, batch_number, remaining)
-
-        scalar = tf.TensorSpec((), tf.int32)
-        signature = [tf.TensorSpec(image_shape, tf.float32), scalar,
-                     tf.TensorSpec((2,), tf.int32), scalar, scalar]
-        return self.compiled(("batch", tuple(image_shape), grid), batch, signature)
-
-    def _batch(self, grid, image, target, seed, batch_number, remaining):
-        seed = tf.random.experimental.stateless_fold_in(seed, batch_number)
-        fields, regions, consistent, predictions = self._mode.batch(self, grid, image, target,
-                                                                    seed)
-        keep = consistent & (tf.cumsum(tf.cast(consistent, tf.int32)) <= remaining)
-        weights = tf.cast(keep, tf.float32)[:, None, None, None] * regions
-        histogram = tf.math.bincount(tf.reshape(predictions, [-1]), minlength=self.num_classes,
-                                     maxlength=self.num_classes)
-        return (tf.reduce_sum(weights * fields, 0), tf.reduce_sum(weights, 0),
-                tf.reduce_sum(tf.cast(keep, tf.int32)), histogram)
-
-    def _expectation(self, step, index: int, image, target: int, bar):
-        """Sums of kept directions and their per-pixel counts for one image, batch by batch."""
-        total = count = 0.0
-        kept = drawn = 0
-        histogram = np.zeros(self.num_classes, np.int64)
-        while kept < self.num_masks and drawn < self.max_draws:
-            sums, counts, batch_kept, batch_histogram = step(
-                image, np.int32(target), np.array([self.seed, index], np.int32),
-                np.int32(drawn // self.batch_size), np.int32(self.num_masks - kept))
-            total, count = total + sums.numpy(), count + counts.numpy()
-            kept, drawn = kept + int(batch_kept), drawn + self.batch_size
-            histogram += batch_histogram.numpy()
-            bar.update(int(batch_kept))
-        self._check_kept(index, target, kept, drawn, histogram)
-        return total, count, kept, drawn
-
-    def _check_kept(self, index: int, target: int, kept: int, drawn: int, histogram) -> None:
-        if kept == 0:
-            seen = ", ".join(f"class {c}: {n}" for c, n in enumerate(histogram) if n)
-            raise NoMaskKeptError(
-                f"targets: expected masked images classified as the target, but none of the "
-                f"{drawn} masked versions of image {index} (mask_ratio {self.mask_ratio}, "
-                f"patch_size {self.patch_size}, mode {self.mode!r}) was classified as class "
-                f"{target}; the predictions were {seen}. Lower mask_ratio, check the target, "
-                "or explain the predicted class (targets=None)")
-        if kept < self.num_masks:
-            warnings.warn(f"image {index}: only {kept} of {self.num_masks} masks were kept after "
-                          f"{drawn} draws (max_draws); the expectation uses those", stacklevel=4)
+    def predict(self, images) -> np.ndarray:
+        """(B,) int32 classes predicted by the model (the shared steps' `Probe.predict`)."""
+        return self.steps.predict(images)
 
 
 def _float32(array) -> np.ndarray:
