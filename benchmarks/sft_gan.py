@@ -17,7 +17,8 @@ import numpy as np
 from timing import median_seconds
 
 from cnn_explain_tf.data import cgma_shards
-from cnn_explain_tf.explain import GradCAM, SFTGANExplainer, TrainedGenerator
+from cnn_explain_tf.explain import GradCAM, SFTGANExplainer
+from cnn_explain_tf.explain.sft_gan import UNKNOWN_VARIANT_NAME, read_generator
 from cnn_explain_tf.training import cgma_writer
 
 THRESHOLD = 127 / 255
@@ -32,21 +33,23 @@ def binary_dice(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.where(total == 0, 1.0, 2 * overlap / np.maximum(total, 1))
 
 
-def heldout_dice(gan: TrainedGenerator, shards: Path, pair: str) -> float:
+def heldout_dice(generator: keras.Model, shards: Path, pair: str) -> float:
     """Mean Dice between generated maps and the classifier's Grad-CAM on unseen classes."""
-    scores = [binary_dice(gan.generator([image, cgma]).numpy(), target)
+    scores = [binary_dice(generator([image, cgma]).numpy(), target)
               for image, cgma, target in cgma_shards.load_cgma_shards(
                   shards, "heldout", [pair], batch_size=64).as_numpy_iterator()]
     return float(np.concatenate(scores).mean())
 
 
-def time_ratio(gan: TrainedGenerator, classifier: Path) -> tuple[float, float]:
-    """(TrainedGenerator.explain seconds, GradCAM seconds) on one classifier and batch of `BATCH`,
-    both explainers running `BATCH` images per compiled step."""
+def time_ratio(generator: keras.Model, variant: str | None, classifier: Path
+               ) -> tuple[float, float]:
+    """(SFTGANExplainer seconds, GradCAM seconds) on one classifier and batch of `BATCH`, both
+    explainers running `BATCH` images per compiled step."""
     model = keras.models.load_model(classifier, compile=False)
     images = np.random.default_rng(0).random((BATCH, *model.input_shape[1:]), np.float32)
+    gan = SFTGANExplainer(model, generator, variant, batch_size=BATCH)
     gradcam = GradCAM(model, batch_size=BATCH)
-    return (median_seconds(lambda: gan.explain(model, images), repeats=11),
+    return (median_seconds(lambda: gan(images), repeats=11),
             median_seconds(lambda: gradcam(images), repeats=11))
 
 
@@ -69,14 +72,16 @@ def main() -> None:
     args = parser.parse_args()
     pairs = [m["pair"] for m in cgma_shards.read_manifests(args.shards)]
     for path in args.generators:
-        gan = SFTGANExplainer.load(path, batch_size=BATCH)
-        dice = {pair: heldout_dice(gan, args.shards, pair) for pair in pairs}
+        generator, variant = read_generator(path)
+        name = variant or UNKNOWN_VARIANT_NAME
+        dice = {pair: heldout_dice(generator, args.shards, pair) for pair in pairs}
         for pair, value in dice.items():
-            print(f"{gan.name} held-out Dice {pair:<26} {value:.4f}")
-        print(f"{gan.name} mean held-out Dice over {len(dice)} pairs: "
+            print(f"{name} held-out Dice {pair:<26} {value:.4f}")
+        print(f"{name} mean held-out Dice over {len(dice)} pairs: "
               f"{np.mean(list(dice.values())):.4f}")
-        explain_s, gradcam_s = time_ratio(gan, args.classifiers / f"{args.timing_pair}.keras")
-        print(f"{gan.name} explain {explain_s * 1e3:.1f} ms, GradCAM {gradcam_s * 1e3:.1f} ms "
+        explain_s, gradcam_s = time_ratio(generator, variant,
+                                          args.classifiers / f"{args.timing_pair}.keras")
+        print(f"{name} explain {explain_s * 1e3:.1f} ms, GradCAM {gradcam_s * 1e3:.1f} ms "
               f"per batch of {BATCH}: ratio {explain_s / gradcam_s:.2f}")
     rate = shard_throughput(args.classifiers / f"{args.timing_pair}.keras")
     print(f"CGMA shard building ({args.timing_pair}, 512 images): {rate:.1f} images/s")

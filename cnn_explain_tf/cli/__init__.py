@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             output_dir(args.out)
         return args.handler(args)
     except Exception as error:  # noqa: BLE001 - narrowed by `typed_errors` below
-        if not isinstance(error, typed_errors()):
+        light = isinstance(error, (ValueError, TypeError, OSError))  # no TensorFlow import
+        if not light and not isinstance(error, typed_errors()):
             raise
         print(f"cnn-explain {args.command}: error: {error}", file=sys.stderr)
         return 2

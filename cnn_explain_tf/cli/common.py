@@ -18,27 +18,32 @@ NO_WAIT_HELP = ("refuse (status 2) instead of waiting when another run holds --o
 
 
 def output_dir(path: Path, option: str = "--out") -> Path:
-    """Makes `path` a directory and checks that it can be written, before any work starts.
+    """Checks, before any work starts, that `path` is a writable directory or can be created as
+    one; creates nothing (the command does, once its input is accepted).
 
     Every command's --out goes through it first (the dispatcher calls it), so a file, a path
     under a file or a read-only folder is reported as bad input naming the path.
 
     Raises:
-        ValueError: `path` is a file or cannot be created or written.
+        ValueError: `path` is a file, or it cannot be created or written.
     """
     if path.exists() and not path.is_dir():
         raise ValueError(f"{option}: expected a directory, got {path} (a file)")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{option}: cannot create the directory {path} ({existing} is a file)")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"{option}: cannot create the directory {path} "
-                         f"({error.strerror or error})") from error
-    try:
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".write-test-"):
             pass
     except OSError as error:
-        raise ValueError(f"{option}: expected a writable directory, got {path} "
-                         f"({error.strerror or error})") from error
+        reason = error.strerror or error
+        if existing == path:
+            raise ValueError(f"{option}: expected a writable directory, got {path} "
+                             f"({reason})") from error
+        raise ValueError(f"{option}: cannot create the directory {path} ({reason} in "
+                         f"{existing})") from error
     return path
 
 

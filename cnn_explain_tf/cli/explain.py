@@ -116,7 +116,12 @@ def read_images(source: Path, input_shape: tuple) -> tuple[list[str], np.ndarray
     import numpy as np
 
     if source.suffix == ".npy" and source.is_file():
-        array = _unit_batch(np.load(source), source)
+        try:
+            array = np.load(source)  # allow_pickle=False: a pickled array is refused
+        except (ValueError, OSError, EOFError) as error:
+            raise ValueError(f"images: could not read {source} as a .npy array "
+                             f"({error})") from error
+        array = _unit_batch(array, source)
         return [f"{source.name}_{index}" for index in range(len(array))], array
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         seeds=tuple(given(args.seeds, DEFAULT.seeds)),
         eval_count=given(args.eval_count, DEFAULT.eval_count),
         resamples=given(args.resamples, DEFAULT.resamples))
+    args.out.mkdir(parents=True, exist_ok=True)
     with RunLock.acquire(args.out, wait=not args.no_wait) as lock:
         if lock.first:
             remove_stale_temporaries(args.out)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from cnn_explain_tf.validation import InputError
+
 __all__ = ["DatasetInfo", "DatasetNotPreparedError", "check_split", "check_classes", "to_uint8"]
 
 EMBEDDED_SPLITS = ("train", "test")
@@ -40,10 +42,10 @@ class DatasetNotPreparedError(FileNotFoundError):
 
 
 def check_split(split: str, valid: Iterable[str], dataset: str) -> None:
-    """Raises ``ValueError`` when ``split`` is not one of ``valid``."""
+    """Raises ``InputError`` when ``split`` is not one of ``valid``."""
     valid = tuple(valid)
     if split not in valid:
-        raise ValueError(f"split for {dataset!r} must be one of {valid}, got {split!r}")
+        raise InputError(f"split for {dataset!r} must be one of {valid}, got {split!r}")
 
 
 def check_classes(classes: Iterable[int] | None, num_classes: int) -> tuple[int, ...] | None:

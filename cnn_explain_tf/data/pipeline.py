@@ -12,6 +12,7 @@ from cnn_explain_tf.data.base import EMBEDDED_SPLITS, DatasetInfo, check_classes
 from cnn_explain_tf.data.embedded import EMBEDDED, embedded_arrays, embedded_info
 from cnn_explain_tf.data.folder import folder_dataset, folder_info, scan_folder
 from cnn_explain_tf.data.tfds_source import tfds_dataset, tfds_info
+from cnn_explain_tf.validation import InputError
 
 __all__ = ["list_datasets", "info", "load", "load_arrays", "class_split"]
 
@@ -182,7 +183,7 @@ def _parse_name(name: str) -> tuple[str, str]:
             return prefix[:-1], name[len(prefix) :]
     if name in EMBEDDED:
         return "embedded", name
-    raise ValueError(
+    raise InputError(
         f"unknown dataset {name!r}; valid names: {', '.join(EMBEDDED)}, "
         f"'{TFDS_PREFIX}NAME' (e.g. 'tfds:mnist') or '{FOLDER_PREFIX}PATH'"
     )

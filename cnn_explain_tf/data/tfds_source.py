@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from cnn_explain_tf.data.base import DatasetInfo, DatasetNotPreparedError, check_split
+from cnn_explain_tf.validation import InputError
 
 __all__ = ["tfds_info", "tfds_dataset"]
 
@@ -53,7 +54,7 @@ def _builder(name: str, data_dir: str | None):
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError as error:
-        raise ValueError(f"unknown tfds dataset {name!r} (from 'tfds:{name}')") from error
+        raise InputError(f"unknown tfds dataset {name!r} (from 'tfds:{name}')") from error
     features = builder.info.features
     has_label = "label" in features and hasattr(features["label"], "num_classes")
     if "image" not in features or not has_label:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
 
 import numpy as np
 
@@ -18,7 +18,8 @@ from cnn_explain_tf.validation import InputError
 DEFAULT_THRESHOLD = 127 / 255
 
 
-class LocalizationRates(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class LocalizationRates:
     """True-positive, false-positive, true-negative and false-negative rates (floats, or (B,)
     arrays with `per_sample=True`)."""
 

@@ -8,6 +8,7 @@ import keras
 from keras import layers
 
 from cnn_explain_tf.models.blocks import batch_norm, ceil_max_pool, conv_relu
+from cnn_explain_tf.validation import InputError
 
 __all__ = ["ALEXNET", "AlexNetSize", "SQUEEZENET_VERSIONS", "alexnet", "fire", "squeezenet"]
 
@@ -109,7 +110,7 @@ def squeezenet(input_shape, num_classes: int, version: str = "1_0", width_diviso
     <0.5MB model size", arXiv 1602.07360; SqueezeNet v1.1 (github.com/forresti/SqueezeNet).
     """
     if version not in SQUEEZENET_VERSIONS:
-        raise ValueError(f"version: expected one of {list(SQUEEZENET_VERSIONS)}, got {version!r}")
+        raise InputError(f"version: expected one of {list(SQUEEZENET_VERSIONS)}, got {version!r}")
     spec = SQUEEZENET_VERSIONS[version]
     inputs = keras.Input(input_shape)
     filters, kernel = spec["stem"]

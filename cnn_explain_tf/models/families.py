@@ -9,6 +9,7 @@ from keras import layers
 
 from cnn_explain_tf.models.blocks import batch_norm, bottleneck, conv_bn_relu
 from cnn_explain_tf.models.classic import AlexNetSize, alexnet, squeezenet
+from cnn_explain_tf.validation import InputError
 
 __all__ = ["FAMILIES", "MEMBERS", "PAPER_LAYERS", "Member", "alexnet_lite", "densenet_base",
            "member", "resnet_base", "squeezenet_lite", "vgg_base"]
@@ -70,10 +71,10 @@ def member(arch: str) -> Member:
     """The study's declaration of a zoo architecture.
 
     Raises:
-        ValueError: an architecture without a declared family and Grad-CAM layer.
+        InputError: an architecture without a declared family and Grad-CAM layer.
     """
     if arch not in _BY_ARCH:
-        raise ValueError(f"arch: expected an architecture with a declared family and Grad-CAM "
+        raise InputError(f"arch: expected an architecture with a declared family and Grad-CAM "
                          f"layer ({sorted(_BY_ARCH)}), got {arch!r}")
     return _BY_ARCH[arch]
 

@@ -46,7 +46,7 @@ class ImageNetPreprocessing(layers.Layer):
     def __init__(self, mode: str, **kwargs):
         super().__init__(**kwargs)
         if mode not in ("caffe", "tf", "torch"):
-            raise ValueError(f"mode: expected 'caffe', 'tf' or 'torch', got {mode!r}")
+            raise InputError(f"mode: expected 'caffe', 'tf' or 'torch', got {mode!r}")
         self.mode = mode
 
     def call(self, inputs):
@@ -188,7 +188,7 @@ def list_archs(kind: str | None = None) -> list[str]:
     """Names accepted by `build`: the keras.applications families, our classic builders, then the
     CPU-sized lite nets; `kind` ("application", "classic" or "lite") keeps one group."""
     if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind: expected one of {list(KINDS)} or None, got {kind!r}")
+        raise InputError(f"kind: expected one of {list(KINDS)} or None, got {kind!r}")
     return [arch for arch, spec in _ARCHS.items() if kind in (None, spec.kind)]
 
 
@@ -259,7 +259,7 @@ def check_input_shape(arch: str, input_shape: Sequence[int],
             smaller than `MIN_INPUT_SIZE`, or (with weights) has not 1 or 3 channels.
     """
     if arch not in _ARCHS:
-        raise ValueError(f"arch: expected one of {list_archs()}, got {arch!r}")
+        raise InputError(f"arch: expected one of {list_archs()}, got {arch!r}")
     if weights is not None and _ARCHS[arch].preprocessing is None:
         raise ValueError(f"weights: {arch!r} has no pretrained weights; expected None, "
                          f"got {weights!r}")

@@ -19,7 +19,7 @@ __all__ = ["EvalSet", "Factory", "average_rows", "check_maps", "explain_all", "h
 
 Factory = Callable[[keras.Model], Callable]
 """model -> explainer called as `explainer(images, targets)` -> (B, H, W) maps in [0, 1]: an
-explainer class, a `TrainedGenerator` or any such callable."""
+explainer class, `functools.partial(SFTGANExplainer, generator=...)` or any such callable."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,12 +11,12 @@ each equation, table and figure of the paper lives in this library:
 | Eq. 6: SFT layer                       | `models.sft_layers.SFTLayer` (`sft_modulation`)   |
 | Sec. 3: LSFT and GSFT generators       | `models.sft.build_{lsft,gsft}_generator`          |
 | GAN losses (pix2pix, Isola et al.)     | `training.losses` (no equation in this paper)     |
-| Sec. 3: the GAN as an explainer        | `explain.SFTGANExplainer`, `TrainedGenerator`     |
+| Sec. 3: the GAN as an explainer        | `explain.SFTGANExplainer`                         |
 | Eq. 7: average drop                    | `metrics.AverageDrop`                             |
 | Eq. 8: modified increase in confidence | `metrics.ModifiedIncreaseInConfidence` (*)        |
 | (Chattopadhyay's increase, a count)    | `metrics.IncreaseInConfidence`                    |
 | Eq. 9: background error                | `metrics.background_error`                        |
-| Eq. 10: relevance of each CGMA         | `TrainedGenerator.relevance`, `cgma_relevance`    |
+| Eq. 10: relevance of each CGMA         | `SFTGANExplainer.cgma_relevance`, `cgma_relevance`|
 | Table 1: localization (TP, FP, TN, FN) | `localization_rows`                               |
 | Table 2: Dice with Grad-CAM / the mask | `dice_rows(reference="gradcam" / "mask")`         |
 | Table 3: average drop, increase, win % | `faithfulness_rows` (`metrics.WinRate`, `TieRate`)|
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,9 +48,6 @@ from cnn_explain_tf import metrics
 from cnn_explain_tf.metrics._checks import nan_mean
 from cnn_explain_tf.protocols.common import EvalSet, Factory, check_maps, predicted_classes
 from cnn_explain_tf.validation import check_choice
-
-if TYPE_CHECKING:
-    from cnn_explain_tf.explain.sft_gan import TrainedGenerator
 
 __all__ = ["NOISE_AMOUNTS", "NOISE_FIGURE_IMAGES", "TARGETS", "DiceRow", "FaithfulnessRow",
            "LocalizationRow", "NoiseFigure", "NoiseRow", "cgma_relevance", "dice_rows",
@@ -256,21 +252,24 @@ def noise_robustness(eval_set: EvalSet, factories: Mapping[str, Factory],
     return rows, figure
 
 
-def cgma_relevance(eval_set: EvalSet, gan: TrainedGenerator) -> np.ndarray:
+def cgma_relevance(eval_set: EvalSet, gan: Factory) -> np.ndarray:
     """Section 5: the generator's mean relevance of each CGMA on this classifier, summing to 1.
 
     Args:
         eval_set: the classifier and its images.
-        gan: a trained generator with `.relevance(model, images) -> (N, k)` (Eq. 10).
+        gan: model -> its `SFTGANExplainer` (e.g. `functools.partial(SFTGANExplainer,
+            generator=generator)`), whose `.cgma_relevance(images) -> (N, k)` is Eq. 10.
 
     Returns:
         float32 (k,) shares of the total relevance, CNN order (first CGMA: shallowest layers);
         NaN when the generator ignores every CGMA (zero total relevance).
 
     References:
-        Eq. 10 and Section 5 of Guna et al., arXiv 2301.08067; see `TrainedGenerator.relevance`.
+        Eq. 10 and Section 5 of Guna et al., arXiv 2301.08067; see
+        `SFTGANExplainer.cgma_relevance`.
     """
-    relevance = np.mean(gan.relevance(eval_set.model, eval_set.images), axis=0, dtype=np.float64)
+    relevance = np.mean(gan(eval_set.model).cgma_relevance(eval_set.images), axis=0,
+                        dtype=np.float64)
     total = relevance.sum()
     return (relevance / total if total > 0 else np.full_like(relevance, np.nan)).astype(
         np.float32)

@@ -75,8 +75,10 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
         methods: registered explainer names (`cet.explain.names()`), "all" for every one of
             them, "lsft"/"gsft" for a given generator, or Explainer objects built on `model`
             (for options: `cet.explain.SmoothGrad(model, num_samples=8)`).
-        generator: a trained SFT-GAN generator (`TrainedGenerator`, a `.keras` path or a
-            train-gan run folder), or a list of them; each adds its "lsft"/"gsft" signature.
+        generator: a trained SFT-GAN generator (a `.keras` path or a train-gan run folder, a
+            Keras `[image, cgma]` generator, or an `SFTGANExplainer` built on `model`), or a
+            list of them; each adds its "lsft"/"gsft" signature (a Keras generator, whose
+            variant is unknown, adds "sft_gan").
         version: the version folder's number (TF Serving serves the highest).
         output: the output to serve for multi-output models.
         images_bytes: also write the encoded-image ("_bytes") signatures.
@@ -103,7 +105,7 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
     if target.exists() and not overwrite:
         raise InputError(f"path: version {version} already exists at {target}; pass "
                          "overwrite=True (--overwrite) or another version")
-    generators = _generators(generator)
+    generators = _generators(model, generator)
     builder = SignatureBuilder(model, output, max_pixels)
     explainers = resolve_methods(model, methods, generators, output)
     say = print if verbose else (lambda *_: None)
@@ -117,8 +119,9 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
     return ExportResult(target, ("serving_default", *names), skipped)
 
 
-def resolve_methods(model: keras.Model, methods: Sequence, generators: dict[str, TrainedGenerator],
-                    output: int | None = None) -> dict[str, Explainer | type[Explainer]]:
+def resolve_methods(model: keras.Model, methods: Sequence,
+                    generators: dict[str, SFTGANExplainer], output: int | None = None
+                    ) -> dict[str, Explainer | type[Explainer]]:
     """Signature name -> explainer (built) or explainer class (built later, may fail).
 
     Raises:
@@ -134,8 +137,8 @@ def resolve_methods(model: keras.Model, methods: Sequence, generators: dict[str,
             if name in resolved:
                 raise InputError(f"methods: expected each method once, got {name!r} twice")
             resolved[name] = explainer
-    for name, trained in generators.items():
-        resolved.setdefault(name, trained(model))
+    for name, explainer in generators.items():
+        resolved.setdefault(name, explainer)
     return resolved
 
 
@@ -148,7 +151,7 @@ def _resolve_one(model, method, generators, output) -> dict:
     if method == "all":
         return {name: explain.get(name) for name in explain.names()}
     if method in generators:
-        return {method: generators[method](model)}
+        return {method: generators[method]}
     if method in explain.sft_gan.VARIANTS or method == explain.sft_gan.UNKNOWN_VARIANT_NAME:
         raise InputError(f"generator: method {method!r} needs its trained generator "
                          f"(generator=... / --generator PATH), got {sorted(generators) or None}")
@@ -159,19 +162,39 @@ def _resolve_one(model, method, generators, output) -> dict:
     return {explain.get(method).name: explain.get(method)}
 
 
-def _generators(generator) -> dict[str, TrainedGenerator]:
-    """Name ("lsft"/"gsft"/"sft_gan") -> trained generator, from one or a list of them."""
+def _generators(model: keras.Model, generator) -> dict[str, SFTGANExplainer]:
+    """Name ("lsft"/"gsft"/"sft_gan") -> the SFT-GAN explainer of `model`, one per generator.
+
+    Raises:
+        InputError: two generators of one variant, an `SFTGANExplainer` of another model, or a
+            generator that does not fit `model` (k larger than its conv layers).
+    """
     if generator is None:
         return {}
     many = isinstance(generator, (list, tuple))
     found = {}
     for one in generator if many else [generator]:
-        trained = one if isinstance(one, TrainedGenerator) else SFTGANExplainer.load(one)
-        if trained.name in found:
+        explainer = _sft_gan_explainer(model, one)
+        if explainer.name in found:
             raise InputError(f"generator: expected one generator per variant, got two "
-                             f"{trained.name!r} generators")
-        found[trained.name] = trained
+                             f"{explainer.name!r} generators")
+        found[explainer.name] = explainer
     return found
+
+
+def _sft_gan_explainer(model: keras.Model, generator) -> SFTGANExplainer:
+    """The `SFTGANExplainer` of `model` with `generator` (a path, a Keras generator, an
+    explainer built on `model` or a deprecated `TrainedGenerator`)."""
+    if isinstance(generator, SFTGANExplainer):
+        if generator.model is not model:
+            raise InputError(f"generator: expected an SFTGANExplainer built on the exported "
+                             f"model '{model.name}', got one built on '{generator.model.name}'")
+        return generator
+    if isinstance(generator, TrainedGenerator):  # deprecated; it warned when it was made
+        return generator(model)
+    if isinstance(generator, os.PathLike):
+        generator = Path(generator)
+    return SFTGANExplainer(model, generator)
 
 
 def _check_model(model) -> None:

@@ -43,7 +43,8 @@ def test_explain_a_npy_batch_matches_the_library(model_path, tmp_path):
     assert cli.main(["explain", "--model", str(model_path), "--images", str(tmp_path / "batch.npy"),
                      "--method", "saliency", "--target", "1", "--out", str(out), "--quiet"]) == 0
     model = cet.explain.VanillaGradients(classifier(classes=4))
-    np.testing.assert_allclose(np.load(out / "batch.npy_1_saliency.npy"), model(batch, 1)[1], atol=1e-5)
+    np.testing.assert_allclose(np.load(out / "batch.npy_1_saliency.npy"), model(batch, 1)[1],
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -33,10 +33,10 @@ def test_explain_with_a_generator_matches_the_library(paths, tmp_path):
                      "--method", "gsft", "--generator", str(run_dir), "--target", "1",
                      "--out", str(tmp_path), "--quiet"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"batch_{i}_gsft.{ext}" for i in range(2) for ext in ("npy", "png"))
+        f"batch.npy_{i}_gsft.{ext}" for i in range(2) for ext in ("npy", "png"))
     model = keras.models.load_model(model_path, compile=False)
     expected = SFTGANExplainer.load(run_dir).explain(model, np.load(batch_path), 1)
-    np.testing.assert_allclose(np.load(tmp_path / "batch_1_gsft.npy"), expected[1], atol=1e-5)
+    np.testing.assert_allclose(np.load(tmp_path / "batch.npy_1_gsft.npy"), expected[1], atol=1e-5)
 
 
 @pytest.mark.parametrize("extra, message", [

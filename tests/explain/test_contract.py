@@ -27,16 +27,16 @@ def model_for(kind):
 
 def build(name, model):
     if name == "sft_gan":
-        return sft_gan_factory()(model)
+        return cet.explain.SFTGANExplainer(model, sft_gan_generator(), "lsft")
     options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4},
                "integrated_gradients": {"steps": 8}, "rise": {"num_masks": 64}}
     return cet.explain.get(name)(model, **options.get(name, {}))
 
 
-def sft_gan_factory():
-    """A TrainedGenerator of an untrained tiny LSFT generator (16x16 RGB, k=3), built once."""
+def sft_gan_generator():
+    """An untrained tiny LSFT generator (16x16 RGB, k=3), built once."""
     if "sft_gan" not in _built:
-        _built["sft_gan"] = cet.explain.TrainedGenerator(tiny_generator(16, 3, k=3), "lsft")
+        _built["sft_gan"] = tiny_generator(16, 3, k=3)
     return _built["sft_gan"]
 
 

@@ -1,6 +1,7 @@
 """The SFT-GAN paper's protocols (Tables 1-3, noise, CGMA relevance) on images with a known mask."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -110,7 +111,8 @@ def test_noise_robustness_covers_every_amount_and_method(eval_set, classify):
 
 def test_cgma_relevance_is_k_shares_summing_to_one(eval_set):
     generator = cet.models.build_lsft_generator((SIZE, SIZE, 3), 3, "quick")
-    relevance = sft_gan.cgma_relevance(eval_set, cet.explain.TrainedGenerator(generator, "lsft"))
+    lsft = functools.partial(cet.explain.SFTGANExplainer, generator=generator, variant="lsft")
+    relevance = sft_gan.cgma_relevance(eval_set, lsft)
     assert relevance.shape == (3,) and relevance.dtype == np.float32
     assert np.all(relevance >= 0) and relevance.sum() == pytest.approx(1.0, abs=1e-6)
 

@@ -41,13 +41,14 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def generator():
-    """An untrained 3-CGMA LSFT generator (the tiny classifier has exactly 3 conv layers)."""
+def generator(model):
+    """The SFT-GAN explainer of `model` with an untrained 3-CGMA LSFT generator (the tiny
+    classifier has exactly 3 conv layers)."""
     import keras
 
     keras.utils.set_random_seed(0)
     network = cet.models.build_lsft_generator((16, 16, 3), 3, TINY_GENERATOR)
-    return cet.explain.TrainedGenerator(network, "lsft")
+    return cet.explain.SFTGANExplainer(model, network, "lsft")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def assert_signatures_equal_the_library(exported, methods, model, generator, fol
     results, loaded_modules = run_tensorflow_only(exported.path, calls, folder)
     assert loaded_modules == []  # cnn_explain_tf was never imported
     for (method, x, t), result in zip(cases, results):
-        explainer = generator(model) if method == "lsft" else cet.explain.get(method)(model)
+        explainer = generator if method == "lsft" else cet.explain.get(method)(model)
         expected = explainer(x, None if np.all(t < 0) else t)
         assert result["maps"].shape == (len(x), 16, 16)
         np.testing.assert_allclose(result["maps"], expected, rtol=0, atol=1e-5,

@@ -6,7 +6,7 @@ import tensorflow as tf
 from helpers import classifier, tiny_generator
 
 import cnn_explain_tf as cet
-from cnn_explain_tf import serving
+from cnn_explain_tf import artifacts, serving
 from cnn_explain_tf.validation import InputError
 
 
@@ -53,7 +53,9 @@ def test_sft_methods_need_their_generator(model, tmp_path):
 
 
 def test_generator_with_more_cgmas_than_conv_layers_is_refused(model, tmp_path):
-    generator = cet.explain.TrainedGenerator(tiny_generator(k=4), "lsft")
+    generator = tmp_path / "generator.keras"  # saved like a train-gan run
+    artifacts.save_model(tiny_generator(k=4), generator)
+    artifacts.write_json({"variant": "lsft", "k": 4}, generator.with_suffix(".json"))
     with pytest.raises(InputError, match="k: expected at most the 3 conv layers of model "
                                          "'flat', got 4"):
         serving.export(model, tmp_path / "m", ["lsft"], generator=generator, verbose=0)

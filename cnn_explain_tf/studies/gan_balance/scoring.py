@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from cnn_explain_tf import artifacts, data, explain, metrics
 from cnn_explain_tf.data import cgma_shards
-from cnn_explain_tf.explain.sft_gan import TrainedGenerator
+from cnn_explain_tf.explain.sft_gan import read_generator
 from cnn_explain_tf.protocols.common import EvalSet
 from cnn_explain_tf.studies.gan_balance.config import LOSSES, BalanceConfig
 from cnn_explain_tf.training import sft_gan
@@ -63,12 +64,13 @@ class PairScorer:
         self.gradcam_drop = self.drop.detailed_evaluate(images, self.gradcam, eval_set.labels)
         self.explainer = None
 
-    def score(self, generator: TrainedGenerator) -> dict[str, list[float]]:
-        """Per-image "average_drop" and "win_rate" of `generator`'s maps, and "gradcam_drop"."""
+    def score(self, generator: keras.Model, variant: str | None = None) -> dict[str, list[float]]:
+        """Per-image "average_drop" and "win_rate" of the maps of `generator` (an `[image, cgma]`
+        SFT-GAN generator of `variant`), and "gradcam_drop"."""
         if self.explainer is None:
-            self.explainer = generator(self.eval_set.model)
+            self.explainer = explain.SFTGANExplainer(self.eval_set.model, generator, variant)
         else:
-            self.explainer.generator.set_weights(generator.generator.get_weights())
+            self.explainer.generator.set_weights(generator.get_weights())
         images, labels = self.eval_set.images, self.eval_set.labels
         heat = self.explainer(images)
         return {"average_drop": self.drop.detailed_evaluate(images, heat, labels).tolist(),
@@ -93,9 +95,9 @@ def train_and_score(shards_dir: str | Path, run_dir: str | Path, config: Balance
     saved = artifacts.reusable(Path(run_dir) / "table3.json", digest)
     if saved:
         return saved
-    generator = explain.SFTGANExplainer.load(run_dir, config.generator)
+    generator, generator_variant = read_generator(run_dir, config.generator)
     record = {"config_hash": digest, "variant": variant, "seed": seed,
               "losses": {name: meta["losses"][name][-1] for name in LOSSES},
-              "pairs": {s.eval_set.name: s.score(generator) for s in scorers}}
+              "pairs": {s.eval_set.name: s.score(generator, generator_variant) for s in scorers}}
     artifacts.write_json(record, Path(run_dir) / "table3.json")
     return record

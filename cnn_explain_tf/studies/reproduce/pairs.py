@@ -56,8 +56,7 @@ def evaluate_pairs(run: Run, digest: str) -> list[Path]:
     Returns:
         The records and figures of every pair.
     """
-    gans = {(s, v): explain.SFTGANExplainer.load(run.gan_dir(s, v), v)
-            for s in STRATEGIES for v in VARIANTS}
+    gans = {(s, v): _sft_gan_factory(run.gan_dir(s, v), v) for s in STRATEGIES for v in VARIANTS}
     outputs = []
     with _tf_errors_only():
         for kind, path in tqdm(run.classifier_paths(), desc="evaluate", unit="pair",
@@ -126,7 +125,7 @@ class _PairEvaluation:
         self._grid(grid, eval_set.images[:GRID_IMAGES],
                    {label(m): maps[m][:GRID_IMAGES] for m in self.core},
                    FIGURE_CAPTIONS[grid].format(pair=self.pair, kind=self.kind))
-        relevance = {v: cgma_relevance(eval_set, gan).tolist() for v, gan in self.gans.items()}
+        relevance = {v: cgma_relevance(eval_set, self.core[v]).tolist() for v in self.gans}
         seen = self._seen_protocols(eval_set, maps, seconds) if self.kind == "seen" else {}
         return PairRecord(self.pair, eval_set.dataset, eval_set.arch, self.kind,
                           data.info(eval_set.dataset).semantics, self.meta["test_accuracy"],
@@ -206,6 +205,12 @@ def _built(factory, model):
     explainer), and a fresh one for any other model (the sanity check's randomised copies)."""
     explainer = factory(model)
     return lambda other: explainer if other is model else factory(other)
+
+
+def _sft_gan_factory(path: Path, variant: str):
+    """model -> the `SFTGANExplainer` of the generator saved at `path` (read once, here)."""
+    generator, variant = explain.sft_gan.read_generator(path, variant)
+    return functools.partial(explain.SFTGANExplainer, generator=generator, variant=variant)
 
 
 def _factory(name: str, rise_masks: int):

@@ -1,6 +1,7 @@
 """Tests for the GAN balance study: Table 3 scoring, the summary and verdicts, config, a run."""
 
 import dataclasses
+import functools
 
 import keras
 import numpy as np
@@ -8,7 +9,6 @@ import pytest
 from cgma_fixtures import classifiers_dir, shards_dir  # noqa: F401  (shared fixtures)
 
 from cnn_explain_tf import explain
-from cnn_explain_tf.explain.sft_gan import TrainedGenerator
 from cnn_explain_tf.models import sft
 from cnn_explain_tf.protocols.common import explain_all
 from cnn_explain_tf.protocols.sft_gan import faithfulness_rows
@@ -25,7 +25,7 @@ CONFIG = gan_balance.BalanceConfig(
 
 def _generator(seed):
     keras.utils.set_random_seed(seed)
-    return TrainedGenerator(sft.build_lsft_generator((16, 16, 3), 3, TINY), "lsft")
+    return sft.build_lsft_generator((16, 16, 3), 3, TINY)
 
 
 def test_pair_scorer_matches_the_table3_protocol_also_after_loading_new_weights(
@@ -35,9 +35,10 @@ def test_pair_scorer_matches_the_table3_protocol_also_after_loading_new_weights(
     scorer = gan_balance.PairScorer(eval_set)
     for seed in (0, 1):  # the second generator's weights are loaded into the first's explainer
         generator = _generator(seed)
-        maps = explain_all(eval_set, {"gradcam": explain.get("gradcam"), "lsft": generator})[0]
+        lsft = functools.partial(explain.SFTGANExplainer, generator=generator, variant="lsft")
+        maps = explain_all(eval_set, {"gradcam": explain.get("gradcam"), "lsft": lsft})[0]
         rows = {row.method: row.per_image for row in faithfulness_rows(eval_set, maps)}
-        scores = scorer.score(generator)
+        scores = scorer.score(generator, "lsft")
         np.testing.assert_allclose(scores["average_drop"], rows["lsft"]["average_drop"],
                                    atol=1e-4)
         np.testing.assert_allclose(scores["win_rate"], rows["lsft"]["win_rate"])
