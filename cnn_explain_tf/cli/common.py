@@ -8,11 +8,14 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["NO_WAIT_HELP", "PRESET_NAMES", "add_job_arguments", "output_dir", "preset_config",
-           "run_study"]
+__all__ = ["MAX_PIXELS", "NO_WAIT_HELP", "PRESET_NAMES", "add_job_arguments", "output_dir",
+           "preset_config", "run_study"]
 
 PRESET_NAMES = ("smoke", "quick", "paper")
 """The presets of every staged study, by name (literals: parsing loads no study module)."""
+MAX_PIXELS = 4096 * 4096
+"""The default pixel limit of an image file or encoded image (`data.image_limits.MAX_PIXELS`, a
+literal here so that parsing the command line loads no TensorFlow)."""
 NO_WAIT_HELP = ("refuse (status 2) instead of waiting when another run holds --out (its "
                 "OUT/.lock)")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cnn_explain_tf.cli.common import MAX_PIXELS
+
 __all__ = ["IMAGE_SUFFIXES", "add_arguments", "make_explainer", "output_paths", "read_image",
            "read_images", "run", "save_npy"]
 
@@ -30,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="class to explain (default: the predicted one)")
     parser.add_argument("--layer", help="CAM layer name (default: the last conv-like layer)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+                        help="refuse image files whose header claims more pixels, before "
+                             f"decoding them (default {MAX_PIXELS}, 4096 x 4096)")
     parser.add_argument("--quiet", action="store_true", help="only the result line")
 
 
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from cnn_explain_tf import artifacts, graph, viz
 
     model = artifacts.load_model(args.model, "model")
-    names, images = read_images(args.images, graph.input_shape(model))
+    names, images = read_images(args.images, graph.input_shape(model), args.max_pixels)
     explainer = make_explainer(args, model)
     args.out.mkdir(parents=True, exist_ok=True)
     written = set()
@@ -82,8 +87,8 @@ def make_explainer(args: argparse.Namespace, model):
         if args.generator is None:
             raise ValueError(f"generator: expected --generator PATH (a train-gan generator) for "
                              f"--method {args.method}, got none")
-        return explain.SFTGANExplainer.load(args.generator, method,
-                                            batch_size=args.batch_size)(model)
+        return explain.SFTGANExplainer(model, args.generator, method,
+                                       batch_size=args.batch_size)
     if args.generator is not None:
         raise ValueError(f"generator: expected only with --method lsft or gsft, got it with "
                          f"--method {args.method}")
@@ -101,10 +106,12 @@ def save_npy(array, path: Path) -> None:
         np.save(handle, array)
 
 
-def read_images(source: Path, input_shape: tuple) -> tuple[list[str], np.ndarray]:  # noqa: F821
+def read_images(source: Path, input_shape: tuple, max_pixels: int = MAX_PIXELS
+                ) -> tuple[list[str], np.ndarray]:  # noqa: F821
     """Reads an image file, a folder of images or a .npy batch as float32 in [0, 1].
 
-    Image files are decoded with OpenCV, converted to the model's channel count and resized to its
+    Image files are checked against `max_pixels` from their header (`read_image`), decoded with
+    OpenCV, converted to the model's channel count and resized to its
     input size (bilinear); 8-bit images are divided by 255. A .npy file must already hold floats in
     [0, 1] of shape (B, H, W, C) or (H, W, C). The names are the file names with their extensions
     (`a.png`), or BATCH.npy_INDEX for the images of a .npy batch.
@@ -132,7 +139,8 @@ def read_images(source: Path, input_shape: tuple) -> tuple[list[str], np.ndarray
         files = [source]
     else:
         raise ValueError(f"images: expected an image file, a .npy file or a folder, got {source}")
-    return [p.name for p in files], np.stack([read_image(p, input_shape) for p in files])
+    return [p.name for p in files], np.stack([read_image(p, input_shape, max_pixels)
+                                              for p in files])
 
 
 def _unit_batch(array, source: Path):
@@ -150,10 +158,20 @@ def _unit_batch(array, source: Path):
     return array[None] if array.ndim == 3 else array
 
 
-def read_image(path: Path, input_shape: tuple) -> np.ndarray:  # noqa: F821
-    """One image file as float32 (H, W, C) in [0, 1] at the model's input size and channels."""
+def read_image(path: Path, input_shape: tuple, max_pixels: int = MAX_PIXELS
+               ) -> np.ndarray:  # noqa: F821
+    """One image file as float32 (H, W, C) in [0, 1] at the model's input size and channels.
+
+    Raises:
+        InputError: the file's header claims more than `max_pixels` pixels (checked before
+            decoding, `data.image_limits.check_image_file`), or it cannot be decoded.
+    """
     import cv2
     import numpy as np
+
+    from cnn_explain_tf.data.image_limits import check_image_file
+
+    check_image_file(path, max_pixels)
 
     height, width, channels = input_shape
     flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cnn_explain_tf.cli.common import MAX_PIXELS
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -24,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=int, help="output index of a multi-output model")
     parser.add_argument("--images-bytes", action="store_true",
                         help="also write *_bytes signatures taking PNG/JPEG strings")
+    parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+                        help="with --images-bytes: refuse encoded images whose header claims "
+                             f"more pixels, before decoding (default {MAX_PIXELS}, 4096 x 4096)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
     parser.add_argument("--skip-failing", action="store_true",
                         help="leave out methods that cannot be exported instead of failing")
@@ -35,13 +40,12 @@ def run(args: argparse.Namespace) -> int:
     and a result line, and returns the exit status. Bad input (`InputError`,
     `UntraceableMethodError`) propagates to the dispatcher (status 2)."""
     from cnn_explain_tf import artifacts
-    from cnn_explain_tf.explain import SFTGANExplainer
     from cnn_explain_tf.serving.export import export
 
     model = artifacts.load_model(args.model, "model")
-    generators = [SFTGANExplainer.load(path) for path in args.generator]
-    result = export(model, args.out, args.methods, generators or None, args.version,
+    result = export(model, args.out, args.methods, list(args.generator) or None, args.version,
                     output=args.output, images_bytes=args.images_bytes,
+                    max_pixels=args.max_pixels,
                     overwrite=args.overwrite, skip_failing=args.skip_failing,
                     verbose=0 if args.quiet else 1)
     skipped = f"; skipped {', '.join(result.skipped)}" if result.skipped else ""

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from helpers import classifier, images
+from image_bombs import png_bomb
 
 from cnn_explain_tf import cli
 
@@ -133,6 +134,23 @@ def test_a_model_refused_as_unsafe_says_so_and_how_to_allow_it(tmp_path, capsys)
                                    "--out", str(tmp_path / "out")], "refused as unsafe")
     assert "Lambda" in line and "safe_mode=False" in line
     assert "not a readable .keras file" not in line
+
+
+def test_explain_refuses_an_image_bomb_before_decoding_it(model_path, tmp_path, capsys):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "bomb.png").write_bytes(png_bomb())
+    line = assert_refused(capsys, ["explain", "--model", str(model_path), "--images",
+                                   str(folder), "--out", str(tmp_path / "out")],
+                          "expected an image of at most 16777216 pixels (4096 x 4096)")
+    assert "bomb.png" in line and "10000 x 10000" in line
+
+
+def test_the_command_line_pixel_limit_is_the_library_default():
+    from cnn_explain_tf.cli import common
+    from cnn_explain_tf.data import image_limits
+
+    assert common.MAX_PIXELS == image_limits.MAX_PIXELS
 
 
 def test_explain_names_outputs_that_cannot_collide(model_path, tmp_path, capsys):

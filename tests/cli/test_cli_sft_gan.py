@@ -35,7 +35,7 @@ def test_explain_with_a_generator_matches_the_library(paths, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"batch.npy_{i}_gsft.{ext}" for i in range(2) for ext in ("npy", "png"))
     model = keras.models.load_model(model_path, compile=False)
-    expected = SFTGANExplainer.load(run_dir).explain(model, np.load(batch_path), 1)
+    expected = SFTGANExplainer(model, run_dir)(np.load(batch_path), 1)
     np.testing.assert_allclose(np.load(tmp_path / "batch.npy_1_gsft.npy"), expected[1], atol=1e-5)
 
 

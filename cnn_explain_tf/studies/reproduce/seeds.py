@@ -68,18 +68,19 @@ def reproduce_seeds(out_dir: str | Path, config: ReproduceConfig | str, seeds: S
         InputError: bad seeds, or a folder (or seed sub-folder) holding another config's run.
     """
     seeds, config = check_seeds(seeds), pipeline.resolve_preset(config, PRESETS)
-    claimed = pipeline.claim(out_dir, "reproduce --seeds", {**dataclasses.asdict(config),
-                                                            "seed": None}, config.preset)
-    per_seed = {seed: reproduce(seed_dir(out_dir, seed), dataclasses.replace(config, seed=seed),
-                                verbose=verbose) for seed in seeds}
-    results = {"title": f"cnn_explain_tf reproduction of arXiv 2301.08067 (preset "
-                        f"{config.preset}, seeds {', '.join(map(str, seeds))})",
-               "preset": config.preset, "config_hash": claimed.config_hash, "seeds": list(seeds),
-               "created": pipeline.now(), "versions": artifacts.library_versions(),
-               **seed_section(per_seed)}
-    report.write_report(results, out_dir)
-    artifacts.write_json(plain(results, nan=None), Path(out_dir) / "results.json",
-                         sort_keys=False)
+    with pipeline.claim(out_dir, "reproduce --seeds", {**dataclasses.asdict(config),
+                                                       "seed": None}, config.preset) as claimed:
+        per_seed = {seed: reproduce(seed_dir(out_dir, seed),
+                                    dataclasses.replace(config, seed=seed), verbose=verbose)
+                    for seed in seeds}
+        results = {"title": f"cnn_explain_tf reproduction of arXiv 2301.08067 (preset "
+                            f"{config.preset}, seeds {', '.join(map(str, seeds))})",
+                   "preset": config.preset, "config_hash": claimed.config_hash,
+                   "seeds": list(seeds), "created": pipeline.now(),
+                   "versions": artifacts.library_versions(), **seed_section(per_seed)}
+        report.write_report(results, out_dir)
+        artifacts.write_json(plain(results, nan=None), Path(out_dir) / "results.json",
+                             sort_keys=False)
     return results
 
 

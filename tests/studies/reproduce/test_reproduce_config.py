@@ -128,7 +128,7 @@ def test_cli_reports_bad_output_directories(tmp_path, capsys):
     blocker.write_text("not a directory")
     assert cli.main(["reproduce", "--preset", "smoke", "--out", str(blocker / "run"),
                      "--quiet"]) == 2
-    assert "reproduce: error: out: expected a writable directory" in capsys.readouterr().err
+    assert "reproduce: error: --out: cannot create the directory" in capsys.readouterr().err
     foreign = tmp_path / "foreign"
     (foreign / "gan").mkdir(parents=True)
     assert cli.main(["reproduce", "--preset", "smoke", "--out", str(foreign), "--quiet"]) == 2
