@@ -100,10 +100,34 @@ def weak_method(method: Callable, **bound) -> Callable:
     A graph function built from it does not keep the object (and its model) alive; the object
     must live while the function is traced, which its owner in `ModelCache` guarantees.
     """
-    ref = weakref.WeakMethod(method)
+    return _WeakCall(method, bound)
 
-    def call(*args, **kwargs):
-        return ref()(*args, **bound, **kwargs)
 
-    call.__name__ = getattr(method, "__name__", "step")
-    return call
+class _WeakCall:
+    """The callable of `weak_method`. An object, not a closure: TensorFlow counts retracing per
+    code object of a plain function, so the steps of different explainers, all closures of one
+    code object, would read as one function retracing; an object is counted on its own.
+
+    Callable bound values (a callable target) are held weakly too, so that the compiled step
+    they own (`ModelCache.get(owners=...)`) is freed when the caller drops them.
+    """
+
+    def __init__(self, method: Callable, bound: dict):
+        self.ref = weakref.WeakMethod(method)
+        self.bound = {key: _weak(value) for key, value in bound.items()}
+        self.__name__ = getattr(method, "__name__", "step")
+
+    def __call__(self, *args, **kwargs):
+        bound = {key: value() for key, value in self.bound.items()}
+        return self.ref()(*args, **bound, **kwargs)
+
+
+def _weak(value) -> Callable[[], object]:
+    """A function returning `value`: through a weak reference for a callable that takes one."""
+    if callable(value):
+        try:
+            return (weakref.WeakMethod if hasattr(value, "__self__") and hasattr(
+                value, "__func__") else weakref.ref)(value)
+        except TypeError:
+            pass
+    return lambda: value

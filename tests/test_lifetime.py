@@ -123,3 +123,24 @@ def test_an_explainer_called_from_four_threads_gives_the_sequential_maps():
         thread.join()
     for got, want in zip(results, expected):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_dropped_callable_target_frees_its_compiled_step():
+    model = classifier(size=16, head="softmax")
+    explainer = cet.explain.GradCAM(model)
+    explainer(images(2))
+    before = len(cet.cache.MODEL_CACHE.entries(model))
+    for index in range(3):
+        explainer(images(2), lambda logits, index=index: logits[:, index])
+        gc.collect()
+    assert len(cet.cache.MODEL_CACHE.entries(model)) == before
+
+
+def test_a_kept_callable_target_reuses_its_compiled_step():
+    model = classifier(size=16, head="softmax")
+    explainer = cet.explain.GradCAM(model)
+    target = lambda logits: logits[:, 1]  # noqa: E731
+    explainer(images(2), target)
+    entries = len(cet.cache.MODEL_CACHE.entries(model))
+    explainer(images(2), target)
+    assert len(cet.cache.MODEL_CACHE.entries(model)) == entries
