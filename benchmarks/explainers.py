@@ -7,6 +7,9 @@ All timings are medians of `repeats` runs after one warm-up, measured side by si
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import warnings
 
 import keras
 import numpy as np
@@ -17,6 +20,18 @@ from tf_keras_vis.utils.scores import CategoricalScore
 from timing import median_seconds, print_report
 
 import cnn_explain_tf as cet
+
+
+def quietly(peer_call):
+    """`peer_call` with tf-keras-vis's own noise hidden: Scorecam calls the model with a list
+    (Keras's "structure of `inputs`" UserWarning) and `model.predict` with a progress bar."""
+
+    def call():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.filterwarnings("ignore", "The structure of `inputs`", UserWarning)
+            return peer_call()
+
+    return call
 
 
 def main() -> None:
@@ -51,13 +66,13 @@ def main() -> None:
             lambda: [theirs(score, images, penultimate_layer=name) for name in convs],
             max(1, args.repeats // 2)),
         "scorecam_1": median_seconds(lambda: our_score(one, targets[:1]), args.repeats),
-        "tkv_scorecam_1": median_seconds(
+        "tkv_scorecam_1": median_seconds(quietly(
             lambda: their_score(CategoricalScore(targets[:1].tolist()), one,
-                                penultimate_layer=convs[-1], max_N=args.channels), args.repeats),
+                                penultimate_layer=convs[-1], max_N=args.channels)), args.repeats),
         "scorecam_8": median_seconds(lambda: our_score(images[:8], targets[:8]), 3),
-        "tkv_scorecam_8": median_seconds(
+        "tkv_scorecam_8": median_seconds(quietly(
             lambda: their_score(CategoricalScore(targets[:8].tolist()), images[:8],
-                                penultimate_layer=convs[-1], max_N=args.channels), 3),
+                                penultimate_layer=convs[-1], max_N=args.channels)), 3),
     }
     rows = [
         ("GradCAM / tf-keras-vis Gradcam", t["gradcam"] / t["tkv_gradcam"], "<= 0.33"),

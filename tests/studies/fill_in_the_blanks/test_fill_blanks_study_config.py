@@ -72,11 +72,11 @@ def test_a_patch_size_that_does_not_divide_the_classifier_input_is_refused(tmp_p
 
 
 def test_a_folder_of_another_config_is_refused_before_any_work(tmp_path):
-    pipeline.claim(tmp_path, "fill-in-the-blanks", {"other": 1}, "quick")
+    pipeline.claim(tmp_path, "fill-in-the-blanks", {"other": 1}, "quick").release()
     with pytest.raises(InputError, match=r"out: .* holds the run of another config \(preset "
                                          r"'quick'.*this one is preset 'smoke'"):
         run_study(tmp_path, "smoke", verbose=0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "run.json"]  # the run lock
 
 
 def test_a_folder_of_other_files_and_a_missing_classifier_are_refused(tmp_path):
