@@ -20,8 +20,8 @@ __all__ = ["__version__", "cgma", "data", "explain", "graph", "metrics", "models
 
 _LAZY = {"cgma": "cnn_explain_tf.explain.cgma"}
 """Attributes that are modules below the top level."""
-_MODULES = ("artifacts", "batching", "cache", "cli", "data", "demo", "explain", "graph",
-            "metrics", "models", "pipeline", "probes", "protocols", "report", "serving",
+_MODULES = ("artifacts", "batch", "batching", "cache", "cli", "data", "demo", "explain", "graph",
+            "metrics", "models", "pipeline", "probes", "protocols", "report", "scale", "serving",
             "startup", "studies", "training", "validation", "viz")
 """The top-level modules and subpackages, each imported on first access."""
 

@@ -13,6 +13,7 @@ LAYERS = (
     ("_version",), ("startup",), ("validation",), ("_moved",), ("artifacts",), ("viz",),
     ("report",), ("cache",), ("graph",), ("batching",), ("pipeline",), ("data",), ("models",),
     ("explain",), ("metrics",), ("probes",), ("training",), ("protocols",), ("serving",),
+    ("batch",), ("scale",),
     ("demo",), ("studies",), ("cli",),
 )
 """The layering of the README's Layout section, lowest first: a module may import modules of its

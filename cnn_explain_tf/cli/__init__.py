@@ -24,6 +24,9 @@ __all__ = ["COMMANDS", "build_parser", "main", "quiet_python_loggers"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("cnn_explain_tf.cli.demo", "train a small CNN on digits and compare explainers"),
     "explain": ("cnn_explain_tf.cli.explain", "explain images with a saved .keras model"),
+    "explain-dataset": ("cnn_explain_tf.cli.explain_dataset",
+                        "explain a whole dataset into sharded maps and an index (resumable; "
+                        "local, Beam or Ray)"),
     "train-classifiers": ("cnn_explain_tf.cli.train_classifiers",
                           "train every dataset x architecture pair"),
     "train-decoder": ("cnn_explain_tf.cli.train_decoder",
@@ -41,6 +44,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                               "heat maps across 13 models in 6 families: SSIM, Ward, AOPC, report"),
     "gan-balance": ("cnn_explain_tf.cli.gan_balance",
                     "SFT-GAN recipe variants x seeds: end losses and Table 3 against the baseline"),
+    "evaluate": ("cnn_explain_tf.cli.evaluate",
+                 "score explainers on a model: faithfulness, robustness, complexity, "
+                 "randomisation, localisation (HTML, CSV, JSON)"),
 }
 """Sub-command name -> (its module, with `add_arguments(parser)` and `run(args)`, its help)."""
 VERBOSE_HELP = "show TensorFlow's start-up logging (or set CNN_EXPLAIN_TF_VERBOSE=1)"

@@ -25,6 +25,7 @@ ARGUMENTS = {  # the other required options: never read, the faults are found fi
     "export": ["--model", "{missing}.keras"],
     "explain": ["--model", "{missing}.keras", "--images", "{missing}.npy"],
     "demo": [],
+    "evaluate": ["--model", "{missing}.keras", "--data", "digits"],
 }
 BAD_INPUT = {  # command -> (options, a fragment of the message): refused before any work
     "train-classifiers": (["--datasets", "nope"], "unknown dataset 'nope'"),
@@ -38,6 +39,7 @@ BAD_INPUT = {  # command -> (options, a fragment of the message): refused before
     "export": ([], "model: expected a .keras file"),
     "explain": ([], "model: expected a .keras file"),
     "demo": (["--epochs", "0"], "epochs: expected an int >= 1, got 0"),
+    "evaluate": (["--families", "speed"], "--families: expected names among"),
 }
 
 

@@ -1,0 +1,201 @@
+"""Explaining a whole dataset: runner overhead, engines, memory and kill -9 resume, as ratios.
+
+Prints, from one run:
+1. local runner (`cet.batch.explain_dataset`, shards written) vs the bare explainer called on the
+   same batches in a loop: Grad-CAM, zoo "vgg_lite" at 64x64, 2,048 images (goal >= 0.9x);
+2. Beam DirectRunner and local Ray vs the local runner on the same work (goal >= 0.5x each), with
+   their start-up cost measured separately (a run on one shard of 32 images);
+3. peak RSS of the local runner on 20,000 vs 2,000 images (goal <= 1.2x);
+4. kill -9 at about half of a 4,096-image run, rerun: unique rows and equality with an
+   uninterrupted run's index.
+
+Run: `python benchmarks/explain_dataset.py` (about 5-10 minutes on 2 CPU cores); `--skip-engines`
+leaves out 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SIZE, BATCH, SHARD = 64, 64, 512
+
+
+def smooth_images(count: int, seed: int = 0):
+    """Compressible (smooth) random uint8 images: PNGs of a few KB."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(0, 1, SIZE, dtype=np.float32)
+    for _ in range(count):
+        a, b, c = rng.random(3, dtype=np.float32)
+        image = np.stack([np.add.outer(a * grid, b * grid), np.outer(grid, grid) * c,
+                          np.add.outer(grid * 0.5, grid * (1 - a) * 0.5)], axis=-1)
+        yield (np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def write_tfrecord(path: Path, count: int) -> str:
+    import cv2
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for image in smooth_images(count):
+            encoded = cv2.imencode(".png", image)[1].tobytes()
+            feature = {"image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[encoded]))}
+            writer.write(tf.train.Example(features=tf.train.Features(
+                feature=feature)).SerializeToString())
+    return f"tfrecord:{path}"
+
+
+def model_file(folder: Path) -> Path:
+    import cnn_explain_tf as cet
+
+    path = folder / "vgg_lite.keras"
+    if not path.exists():
+        cet.models.zoo.build("vgg_lite", (SIZE, SIZE, 3), 10).save(path)
+    return path
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def overhead(folder: Path, images: int = 2048) -> dict:
+    """Local runner vs the bare explainer loop on the same decoded batches."""
+    import numpy as np
+
+    import cnn_explain_tf as cet
+
+    model = cet.artifacts.load_model(model_file(folder))
+    array = np.stack(list(smooth_images(images))).astype(np.float32) / 255
+    np.save(folder / "images.npy", array)
+    explainer = cet.explain.GradCAM(model, batch_size=BATCH)
+    explainer(array[:BATCH])  # trace once, outside both timings
+    bare = timed(lambda: [explainer(array[i:i + BATCH]) for i in range(0, images, BATCH)])
+    local = timed(lambda: cet.batch.explain_dataset(
+        model, str(folder / "images.npy"), ["gradcam"], folder / "local", batch_size=BATCH,
+        shard_size=SHARD, verbose=0))
+    return {"bare_img_s": images / bare, "local_img_s": images / local}
+
+
+def engines(folder: Path, images: int = 2048) -> dict:
+    """Beam DirectRunner and local Ray on the local runner's work, and their start-up cost."""
+    from cnn_explain_tf.scale import beam as scale_beam
+    from cnn_explain_tf.scale import ray as scale_ray
+
+    model, data = str(model_file(folder)), str(folder / "images.npy")
+    small = folder / "small.npy"
+    import numpy as np
+
+    np.save(small, np.load(data, mmap_mode="r")[:32])
+    options = {"batch_size": BATCH, "shard_size": SHARD, "verbose": 0}
+    result = {}
+    for name, run in (("beam", scale_beam.explain_dataset_beam),
+                      ("ray", scale_ray.explain_dataset_ray)):
+        result[f"{name}_startup_s"] = timed(lambda run=run, name=name: run(
+            model, str(small), ["gradcam"], folder / f"{name}-small", **options))
+        result[f"{name}_img_s"] = images / timed(lambda run=run, name=name: run(
+            model, data, ["gradcam"], folder / name, **options))
+    return result
+
+
+def child(args) -> None:
+    """One local run in this process; prints its peak RSS (MiB) as JSON."""
+    import resource
+
+    import cnn_explain_tf as cet
+
+    cet.batch.explain_dataset(args.model, args.data, ["gradcam"], args.out, batch_size=BATCH,
+                              shard_size=SHARD, verbose=0)
+    print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def child_command(model: Path, data: str, out: Path) -> list[str]:
+    return [sys.executable, __file__, "--child", "--model", str(model), "--data", data,
+            "--out", str(out)]
+
+
+def memory(folder: Path) -> dict:
+    peaks = {}
+    for count in (2_000, 20_000):
+        data = write_tfrecord(folder / f"images-{count}.tfrecord", count)
+        output = subprocess.run(child_command(model_file(folder), data, folder / f"rss-{count}"),
+                                capture_output=True, text=True, check=True).stdout
+        peaks[count] = json.loads(output.strip().splitlines()[-1])["peak_rss_mib"]
+    return {"rss_2000_mib": peaks[2_000], "rss_20000_mib": peaks[20_000]}
+
+
+def kill_and_resume(folder: Path, count: int = 4096) -> dict:
+    data = write_tfrecord(folder / "kill.tfrecord", count)
+    model = model_file(folder)
+    whole, killed = folder / "whole", folder / "killed"
+    subprocess.run(child_command(model, data, whole), check=True, capture_output=True)
+    process = subprocess.Popen(child_command(model, data, killed), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    half = count // SHARD // 2
+    while process.poll() is None and len(list((killed / "shards").glob("shard-*.npz"))) < half:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    shards_at_kill = len(list((killed / "shards").glob("shard-*.npz")))
+    subprocess.run(child_command(model, data, killed), check=True, capture_output=True)
+    with open(killed / "index.csv") as handle:
+        ids = [row["id"] for row in csv.DictReader(handle)]
+    return {"shards_at_kill": shards_at_kill, "rows": len(ids), "unique_rows": len(set(ids)),
+            "equal_to_uninterrupted": (killed / "index.csv").read_text()
+            == (whole / "index.csv").read_text()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model"), parser.add_argument("--data"), parser.add_argument("--out")
+    parser.add_argument("--skip-engines", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    folder = Path(tempfile.mkdtemp(prefix="explain-dataset-bench-"))
+    try:
+        report(folder, args.skip_engines)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(folder: Path, skip_engines: bool) -> None:
+    start = time.perf_counter()
+    speed = overhead(folder)
+    print(f"1. local runner {speed['local_img_s']:.0f} img/s vs bare explainer loop "
+          f"{speed['bare_img_s']:.0f} img/s: {speed['local_img_s'] / speed['bare_img_s']:.2f}x "
+          "(goal >= 0.9x)", flush=True)
+    if not skip_engines:
+        scaled = engines(folder)
+        for name in ("beam", "ray"):
+            print(f"2. {name} {scaled[f'{name}_img_s']:.0f} img/s vs local: "
+                  f"{scaled[f'{name}_img_s'] / speed['local_img_s']:.2f}x (goal >= 0.5x); "
+                  f"start-up (a 32-image run) {scaled[f'{name}_startup_s']:.1f} s", flush=True)
+    peaks = memory(folder)
+    print(f"3. peak RSS 20,000 images {peaks['rss_20000_mib']:.0f} MiB vs 2,000 images "
+          f"{peaks['rss_2000_mib']:.0f} MiB: {peaks['rss_20000_mib'] / peaks['rss_2000_mib']:.2f}x "
+          "(goal <= 1.2x)", flush=True)
+    kill = kill_and_resume(folder)
+    print(f"4. kill -9 after {kill['shards_at_kill']} of 8 shards, rerun: {kill['rows']} rows, "
+          f"{kill['unique_rows']} unique, equal to an uninterrupted run: "
+          f"{kill['equal_to_uninterrupted']}", flush=True)
+    print(f"total {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""`explain_dataset`: the local runner, streaming a source through the per-batch function to shards.
+
+References: the batch-inference pattern of Apache Beam's RunInference (a model handler loaded
+once, a per-batch function), run here in one process with tf.data prefetching.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from cnn_explain_tf.batch import runs
+from cnn_explain_tf.batch.models import load_backend
+from cnn_explain_tf.batch.shards import MAP_DTYPES, write_shard
+from cnn_explain_tf.batch.sources import open_source
+from cnn_explain_tf.batch.step import BatchResult, explain_records, target_array
+from cnn_explain_tf.data.image_limits import MAX_PIXELS
+from cnn_explain_tf.validation import check_choice, check_positive_int
+
+__all__ = ["explain_dataset", "prepare"]
+
+
+def prepare(model, data: str, methods: Sequence[str], out, *, targets=None,
+            shard_size: int = 1024, metrics: Sequence[str] = (), overlays: bool = False,
+            generator=None, map_dtype: str = "float16", max_pixels: int = MAX_PIXELS,
+            batch_size: int = 32):
+    """Checks every argument and loads the backend before anything is written.
+
+    Returns:
+        (backend, job, config) for `runs.start` and the runners.
+    """
+    check_positive_int("shard_size", shard_size)
+    check_positive_int("batch_size", batch_size)
+    check_choice("map_dtype", map_dtype, MAP_DTYPES)
+    backend = load_backend(model, tuple(methods), generator, batch_size, tuple(metrics))
+    source = open_source(data, backend.input_shape, max_pixels)
+    job = runs.Job(str(data), os.fspath(out), len(source), shard_size,
+                   tuple(backend.input_shape), max_pixels, targets, map_dtype, overlays)
+    target_array(targets, np.zeros(1, np.int64), backend.num_classes)  # fails before any work
+    name = model if isinstance(model, (str, os.PathLike)) else f"<{model.name}>"
+    config = job.config(os.fspath(name), methods, metrics,
+                        None if generator is None else os.fspath(generator))
+    return backend, job, {**config, "source": source.describe()}
+
+
+def explain_dataset(model, data: str, methods: Sequence[str], out, *, targets=None,
+                    batch_size: int = 32, shard_size: int = 1024, metrics: Sequence[str] = (),
+                    overlays: bool = False, generator=None, map_dtype: str = "float16",
+                    max_pixels: int = MAX_PIXELS, wait: bool | None = None,
+                    verbose: int = 1) -> runs.DatasetResult:
+    """Explains every image of a dataset into sharded maps and one index, resumably.
+
+    Images stream through tf.data (decoded in parallel, prefetched; never the whole dataset in
+    memory), each batch goes through the per-batch function `batch.step.explain_records` (one
+    explainer object per method, built once: one trace per method), and each full shard of
+    `shard_size` images is written atomically (`batch.shards`). Rerun into the same `out`, it
+    explains only the shards that are missing; the index then has each image exactly once.
+    Unreadable images are skipped and listed in skipped.csv.
+
+    Args:
+        model: a Keras classifier, a `.keras` path, or a SavedModel folder from
+            `cnn-explain export`.
+        data: "tfds:NAME[:SPLIT]", "folder:PATH", "tfrecord:GLOB" or "FILE.npy".
+        methods: explainer names ("gradcam", ...; "lsft"/"gsft" with `generator`).
+        out: the run folder.
+        targets: None (the predicted class), a class index, or "label" (the dataset's label).
+        batch_size: images per compiled step.
+        shard_size: images per shard file.
+        metrics: per-image metrics for the index (`batch.models.METRICS`).
+        overlays: also write `overlays/<method>/<id>.png`.
+        generator: a train-gan generator for lsft/gsft.
+        map_dtype: "float16" (default) or "float32" for the stored maps.
+        max_pixels: refuse encoded images whose header claims more pixels.
+        wait: wait for (True) or refuse (False) a folder another run holds.
+        verbose: 1 shows a progress bar with images/s, 0 nothing.
+
+    Returns:
+        A `DatasetResult`; `result.line()` is the command's result line.
+
+    Raises:
+        InputError: a bad argument (unknown data scheme or method, out a file, ...), before
+            anything is written.
+    """
+    started = time.perf_counter()
+    backend, job, config = prepare(
+        model, data, methods, out, targets=targets, shard_size=shard_size, metrics=metrics,
+        overlays=overlays, generator=generator, map_dtype=map_dtype, max_pixels=max_pixels,
+        batch_size=batch_size)
+    with runs.start(job, config, wait):
+        missing = runs.missing_shards(job)
+        _run_local(backend, job, config, missing, batch_size, verbose)
+        return runs.finish(job, config, len(missing), started)
+
+
+def _run_local(backend, job: runs.Job, config: dict, missing: list[int], batch_size: int,
+               verbose: int) -> None:
+    """Streams the positions of the missing shards and writes each shard once it is complete."""
+    from tqdm import tqdm
+
+    if not missing:
+        return
+    source = open_source(job.data, job.input_shape, job.max_pixels)
+    stream = None
+    for start, stop in _ranges(job, missing):
+        part = source.records(start, stop)
+        stream = part if stream is None else stream.concatenate(part)
+    progress = tqdm(total=sum(stop - start for start, stop in _ranges(job, missing)),
+                    unit="img", desc="explain-dataset", disable=not verbose, smoothing=0.1)
+    pending, current = [], missing[0]
+    for records in stream.batch(batch_size).prefetch(tf.data.AUTOTUNE).as_numpy_iterator():
+        shards = np.asarray(records["position"]) // job.shard_size
+        for shard in np.unique(shards):  # a batch may straddle two shards: split it
+            if shard != current:
+                _write(job, config, current, pending)
+                pending, current = [], int(shard)
+            part = {key: value[shards == shard] for key, value in records.items()}
+            pending.append(explain_records(backend, part, job.targets, job.overlays))
+        progress.update(len(shards))
+    _write(job, config, current, pending)
+    progress.close()
+
+
+def _ranges(job: runs.Job, missing: list[int]) -> list[tuple[int, int]]:
+    """The [start, stop) position ranges of runs of consecutive missing shards."""
+    ranges = []
+    for shard in missing:
+        start, stop = job.positions(shard)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], stop)
+        else:
+            ranges.append((start, stop))
+    return ranges
+
+
+def _write(job: runs.Job, config: dict, shard: int, pending: list) -> None:
+    write_shard(job.out, shard, BatchResult.concatenate(pending), job.map_dtype, job.overlays)
+    runs.record(job, config)
