@@ -88,6 +88,13 @@ def test_metrics_and_the_sanity_check_let_their_model_go():
         cet.metrics.aopc(model, images(2), maps, steps=2)
         cet.metrics.deletion_auc(model, images(2), maps, steps=2)
         cet.metrics.insertion_auc(model, images(2), maps, steps=2)
+        cet.metrics.road(model, images(2), maps, percentages=(0.5,))
+        cet.metrics.pixel_flipping(model, images(2), maps, steps=2)
+        cet.metrics.irof(model, images(2), maps, segments=2)
+        cet.metrics.infidelity(model, images(2), maps, num_samples=2)
+        cet.metrics.scorecard(model, images(2), ["gradcam"], masks=maps > 0.5, verbose=0,
+                              options={"road": {"percentages": (0.5,)}, "mprt": {
+                                  "checkpoints": 1}, "robustness": {"num_samples": 1}})
 
     def sanity(model):
         cet.metrics.sanity_check(cet.explain.GradCAM, model, images(2), checkpoints=1)

@@ -1,16 +1,35 @@
-"""Metrics for heat maps: localization, faithfulness, perturbation, robustness, similarity."""
+"""Heat-map evaluation: faithfulness, robustness, complexity, randomisation, localisation."""
 
 from cnn_explain_tf.metrics.base import ModelMetric
+from cnn_explain_tf.metrics.complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.faithfulness import (
+    AOPC,
+    BASELINES,
+    ROAD_PERCENTAGES,
     TIES,
     AverageDrop,
+    DeletionAUC,
     IncreaseInConfidence,
+    InsertionAUC,
     ModifiedIncreaseInConfidence,
+    PerturbationMetric,
+    Perturber,
     TieRate,
     WinRate,
+    aopc,
     average_drop,
+    baseline_images,
+    deletion_auc,
+    faithfulness_correlation,
     increase_in_confidence,
+    infidelity,
+    insertion_auc,
+    irof,
     modified_increase_in_confidence,
+    noisy_linear_imputation,
+    pixel_flipping,
+    region_perturbation,
+    road,
     win_rate,
 )
 from cnn_explain_tf.metrics.intervals import (
@@ -22,6 +41,13 @@ from cnn_explain_tf.metrics.intervals import (
     resample_indices,
     verdict,
 )
+from cnn_explain_tf.metrics.localisation import (
+    attribution_localisation,
+    auc,
+    relevance_mass,
+    relevance_rank,
+    top_k_intersection,
+)
 from cnn_explain_tf.metrics.localization import (
     LocalizationRates,
     background_error,
@@ -30,17 +56,20 @@ from cnn_explain_tf.metrics.localization import (
     localization_rates,
     pointing_game,
 )
-from cnn_explain_tf.metrics.perturbation import (
-    AOPC,
-    DeletionAUC,
-    InsertionAUC,
-    PerturbationMetric,
-    aopc,
-    deletion_auc,
-    insertion_auc,
+from cnn_explain_tf.metrics.randomisation import (
+    RandomisationResult,
+    model_parameter_randomisation,
+    random_logit,
 )
-from cnn_explain_tf.metrics.robustness import salt_and_pepper
+from cnn_explain_tf.metrics.robustness import (
+    average_sensitivity,
+    local_lipschitz_estimate,
+    max_sensitivity,
+    salt_and_pepper,
+)
+from cnn_explain_tf.metrics.scorecard import FAMILIES, Scorecard, scorecard
 from cnn_explain_tf.metrics.similarity import SanityCheckResult, map_similarity, sanity_check
+from cnn_explain_tf.metrics.summary import MetricResult, summarise
 
 __all__ = [
     "ModelMetric",
@@ -78,4 +107,34 @@ __all__ = [
     "SanityCheckResult",
     "map_similarity",
     "sanity_check",
+    "BASELINES",
+    "ROAD_PERCENTAGES",
+    "Perturber",
+    "baseline_images",
+    "noisy_linear_imputation",
+    "road",
+    "pixel_flipping",
+    "region_perturbation",
+    "irof",
+    "faithfulness_correlation",
+    "infidelity",
+    "max_sensitivity",
+    "average_sensitivity",
+    "local_lipschitz_estimate",
+    "sparseness",
+    "complexity",
+    "effective_complexity",
+    "RandomisationResult",
+    "model_parameter_randomisation",
+    "random_logit",
+    "relevance_mass",
+    "relevance_rank",
+    "top_k_intersection",
+    "auc",
+    "attribution_localisation",
+    "MetricResult",
+    "summarise",
+    "FAMILIES",
+    "Scorecard",
+    "scorecard",
 ]

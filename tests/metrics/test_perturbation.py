@@ -71,7 +71,7 @@ def test_uniform_fill_is_seeded_and_bad_options_are_refused():
     runs = [cet.metrics.aopc(model, ONES, WEIGHTS[None], patch_size=1, seed=s) for s in (3, 3, 4)]
     assert runs[0] == runs[1] != runs[2]
     with pytest.raises(InputError, match="fill: expected a value in"):
-        cet.metrics.aopc(model, ONES, WEIGHTS[None], fill="blur")
+        cet.metrics.aopc(model, ONES, WEIGHTS[None], fill="grey")
     with pytest.raises(InputError, match="patch_size: expected an int >= 1, got 0"):
         cet.metrics.deletion_auc(model, ONES, WEIGHTS[None], patch_size=0)
     with pytest.raises(InputError, match="maps: expected the shape"):
@@ -83,8 +83,8 @@ def test_metrics_on_one_model_share_its_compiled_steps():
     aopc, deletion, insertion = (cet.metrics.AOPC(model), cet.metrics.DeletionAUC(model),
                                  cet.metrics.InsertionAUC(model))
     assert aopc._probabilities is cet.metrics.AverageDrop(model)._probabilities
-    assert aopc._perturbed is deletion._perturbed  # both delete patches
-    assert insertion._perturbed is not deletion._perturbed
+    assert aopc._masked is deletion._masked is insertion._masked  # the one masked-batch step
+    assert aopc._masked is cet.metrics.Perturber(model)._masked
     other = cet.metrics.AOPC(weighted_pixel_classifier(WEIGHTS))
     assert other._probabilities is not aopc._probabilities
     curve = sigmoid(2 * np.array([1.75, 0.75, 0.25, 0.0, 0.0]))

@@ -1,4 +1,4 @@
-"""Faithfulness of heat maps: average drop, increase in confidence and win rate on energy maps."""
+"""Energy-map faithfulness: average drop, increase in confidence and win rate (SFT-GAN paper)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,75 @@
+"""Times the metric families: ROAD against plain forward passes, and a whole scorecard.
+
+Run: python benchmarks/metrics.py [--count 64] [--epochs 2] [--methods a,b,...]
+Trains a vgg_lite classifier on the embedded digits at 32x32 for --epochs, then (one run each,
+after one warm-up call for the ROAD pair):
+1. ROAD (MoRF) on --count test images at 8 percentages (10 % to 80 %) against the same number of
+   plain forward passes (--count x 8 images through the compiled probability step, the same
+   batch size): the ratio, goal <= 1.5.
+2. `metrics.scorecard` of 6 methods x every metric family (masks included) on the same images:
+   wall time, goal <= 300 s on 2 cores.
+The load average is printed: timings on a shared CPU are upper bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+from timing import median_seconds, print_report
+
+import cnn_explain_tf as cet
+
+METHODS = "gradcam,gradcam++,layercam,saliency,gradient_x_input,integrated_gradients"
+PERCENTAGES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def trained_model(epochs: int):
+    """vgg_lite trained on digits at 32x32, and (test images, masks)."""
+    images, labels = cet.data.load_arrays("digits", "train", (32, 32))
+    model = cet.models.zoo.build("vgg_lite", (32, 32, 1), 10)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(images, labels, epochs=epochs, batch_size=64, verbose=0)
+    test, test_labels, masks = cet.data.load_arrays("digits", "test", (32, 32), with_masks=True)
+    accuracy = model.evaluate(test, test_labels, verbose=0)[1]
+    print(f"vgg_lite on digits 32x32, {epochs} epochs: test accuracy {accuracy:.3f}")
+    return model, test, masks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--methods", default=METHODS)
+    parser.add_argument("--road-only", action="store_true", help="skip the scorecard")
+    args = parser.parse_args()
+    model, test, masks = trained_model(args.epochs)
+    images, masks = test[:args.count], masks[:args.count]
+    maps = cet.explain.get("gradcam")(model)(images)
+    stacked = np.repeat(images, len(PERCENTAGES), axis=0)
+    probabilities = cet.metrics.ModelMetric(model, 32)
+    timings = {"road": median_seconds(lambda: cet.metrics.road(
+                   model, images, maps, percentages=PERCENTAGES), repeats=3),
+               "forward passes": median_seconds(lambda: probabilities.probabilities(stacked),
+                                                repeats=3)}
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print_report(f"ROAD on {len(images)} images x {len(PERCENTAGES)} percentages vs "
+                 f"{len(stacked)} forward passes", timings,
+                 [("road / forward passes", timings["road"] / timings["forward passes"],
+                   "<= 1.5")])
+    if args.road_only:
+        return
+    start = time.perf_counter()
+    card = cet.metrics.scorecard(model, images, args.methods.split(","), masks=masks)
+    seconds = time.perf_counter() - start
+    print(f"scorecard: {len(card.methods)} methods x {len(card.families)} metrics on "
+          f"{len(images)} images: {seconds:.1f} s   goal <= 300 s")
+    for method in card.methods:
+        print(f"  {method:>22}: " + ", ".join(f"{family} {rank:.2f}" for family, rank in
+                                              card.ranks[method].items()))
+
+
+if __name__ == "__main__":
+    main()

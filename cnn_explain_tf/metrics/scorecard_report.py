@@ -1,0 +1,70 @@
+"""A scorecard's files: an HTML page (`cnn_explain_tf.report`), a CSV and a JSON of the results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from cnn_explain_tf import report
+from cnn_explain_tf.artifacts import atomic_path, write_json
+from cnn_explain_tf.metrics.scorecard import FAMILIES, Scorecard
+
+__all__ = ["report_results", "scorecard_csv", "write_scorecard"]
+
+
+def scorecard_csv(card: Scorecard) -> str:
+    """One line per method and metric: method, family, metric, higher_is_better, estimate, low,
+    high, images counted, the method's rank in the family."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["method", "family", "metric", "higher_is_better", "estimate", "low", "high",
+                     "counted", "family_rank"])
+    for method in card.methods:
+        for metric, family in card.families.items():
+            result = card.results[method][metric]
+            writer.writerow([method, family, metric, result.higher_is_better,
+                             result.interval.estimate, result.interval.low, result.interval.high,
+                             int((result.scores == result.scores).sum()),
+                             card.ranks[method][family]])
+    return buffer.getvalue()
+
+
+def report_results(card: Scorecard, title: str = "Explanation scorecard",
+                   config: Mapping | None = None) -> dict:
+    """The `report.write_report` results: a rank table, then one table per family (one row per
+    method, one column per metric as "estimate [95 % interval]", the family rank last)."""
+    families = [family for family in FAMILIES if family in card.families.values()]
+    ranks = [{"method": method, **{family: card.ranks[method][family] for family in families}}
+             for method in card.methods]
+    sections = [{"id": "ranks", "title": "Ranks per family",
+                 "text": "Each method's mean rank over the family's metrics (1 is best), each "
+                         "metric ranked in its better direction.",
+                 "tables": [{"id": "ranks", "caption": "mean rank per family", "rows": ranks}]}]
+    for family in families:
+        metrics = [m for m, f in card.families.items() if f == family]
+        first = card.results[card.methods[0]]
+        arrows = {m: f"{m} ({'higher' if first[m].higher_is_better else 'lower'} is better)"
+                  for m in metrics}
+        rows = [{"method": method,
+                 **{arrows[m]: card.results[method][m].interval.text(3) for m in metrics},
+                 "rank": card.ranks[method][family]} for method in card.methods]
+        sections.append({"id": family, "title": family.capitalize(),
+                         "tables": [{"id": family, "caption": f"{family} (mean [95 % "
+                                     f"bootstrap interval over images])", "rows": rows}]})
+    return {"title": title, "sections": sections, "config": dict(config or {})}
+
+
+def write_scorecard(card: Scorecard, out_dir: str | os.PathLike, title: str = "Explanation "
+                    "scorecard", config: Mapping | None = None) -> dict[str, Path]:
+    """Writes report.html, scorecard.csv and scorecard.json (atomically) into `out_dir`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"html": report.write_report(report_results(card, title, config), out_dir),
+             "csv": out_dir / "scorecard.csv", "json": out_dir / "scorecard.json"}
+    with atomic_path(paths["csv"]) as temporary:
+        temporary.write_text(scorecard_csv(card), encoding="utf-8")
+    write_json({**card.as_dict(), "config": dict(config or {})}, paths["json"])
+    return paths

@@ -1,0 +1,71 @@
+"""The scorecard: every family on every method, ranks by direction, tables and JSON."""
+
+import json
+
+import numpy as np
+import pytest
+from linear_cases import linear_case
+
+import cnn_explain_tf as cet
+
+QUICK = {"road": {"percentages": (0.3, 0.6)}, "pixel_flipping": {"steps": 2},
+         "irof": {"segments": 4}, "faithfulness_correlation": {"num_samples": 4},
+         "infidelity": {"num_samples": 4}, "deletion": {"steps": 2},
+         "region_perturbation": {"steps": 2}, "robustness": {"num_samples": 2},
+         "mprt": {"checkpoints": 1}}
+
+
+def exact(model):
+    return lambda images, targets: model.layers[-1].get_weights()[0][:, 0].reshape(
+        1, *images.shape[1:3]) * images[..., 0]
+
+
+def noise(model):
+    return lambda images, targets: np.random.default_rng(len(images)).random(images.shape[:3])
+
+
+@pytest.fixture(scope="module")
+def card():
+    model, images, _ = linear_case(size=8, count=16, seed=3)
+    masks = np.zeros((16, 8, 8), bool)
+    masks[:, :4] = True
+    return cet.metrics.scorecard(model, images, {"exact": exact, "noise": noise}, masks=masks,
+                                 targets=0, options=QUICK, verbose=0)
+
+
+def test_every_family_and_metric_is_there(card):
+    assert card.methods == ("exact", "noise")
+    assert set(card.families.values()) == set(cet.metrics.FAMILIES)
+    assert len(card.families) == 23
+    for method in card.methods:
+        assert set(card.results[method]) == set(card.families)
+        assert all(r.scores.shape == (16,) for r in card.results[method].values())
+
+
+def test_the_exact_attribution_ranks_first_in_faithfulness_and_complexity_is_by_direction(card):
+    assert card.ranks["exact"]["faithfulness"] < card.ranks["noise"]["faithfulness"]
+    assert card.ranks["exact"]["robustness"] == 1.0  # the noise maps jump with every call
+    ranks = [card.ranks[m]["complexity"] for m in card.methods]
+    assert sorted(ranks) == [1.0, 2.0] or ranks == [1.5, 1.5]
+
+
+def test_rows_json_and_paired_comparisons(card):
+    rows = card.rows()
+    assert [row["method"] for row in rows] == ["exact", "noise"]
+    assert "rank localisation" in rows[0] and rows[0]["road"].count("[") == 1
+    json.dumps(card.as_dict())
+    interval = card.compare("faithfulness_correlation", "exact", "noise")
+    assert interval.low > 0
+
+
+def test_unknown_families_are_refused():
+    model, images, _ = linear_case(count=2)
+    with pytest.raises(ValueError, match="families: expected names among"):
+        cet.metrics.scorecard(model, images, {"exact": exact}, families=["speed"], verbose=0)
+
+
+def test_without_masks_there_is_no_localisation_column():
+    model, images, _ = linear_case(count=4)
+    card = cet.metrics.scorecard(model, images, {"exact": exact}, targets=0,
+                                 families=["complexity", "localisation"], verbose=0)
+    assert set(card.families.values()) == {"complexity"}
