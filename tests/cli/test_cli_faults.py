@@ -26,6 +26,7 @@ ARGUMENTS = {  # the other required options: never read, the faults are found fi
     "explain": ["--model", "{missing}.keras", "--images", "{missing}.npy"],
     "demo": [],
     "evaluate": ["--model", "{missing}.keras", "--data", "digits"],
+    "explain-dataset": ["--model", "{missing}.keras", "--data", "folder:{missing}"],
 }
 BAD_INPUT = {  # command -> (options, a fragment of the message): refused before any work
     "train-classifiers": (["--datasets", "nope"], "unknown dataset 'nope'"),
@@ -40,6 +41,7 @@ BAD_INPUT = {  # command -> (options, a fragment of the message): refused before
     "explain": ([], "model: expected a .keras file"),
     "demo": (["--epochs", "0"], "epochs: expected an int >= 1, got 0"),
     "evaluate": (["--families", "speed"], "--families: expected names among"),
+    "explain-dataset": ([], "model: expected a .keras file"),
 }
 
 
