@@ -1,4 +1,4 @@
-"""Times the CAM variants and attributions of issue 14 against tf-keras-vis and naive loops.
+"""Times the CAM variants and attributions (issues 14, 27) against peers and naive loops.
 
 Run: python benchmarks/methods.py [--repeats 3] [--batch 32] [--masks 256] [--scorecam]
 LayerCAM runs on VGG16 (64x64x3, 10 classes, as benchmarks/explainers.py); the attributions on the
@@ -9,7 +9,10 @@ The naive baselines: "32 plain gradient passes" calls a compiled input-gradient 
 the same batch; the "per-step Python loop" runs Integrated Gradients as a Python loop over the 32
 interpolation steps, one eager GradientTape pass over the batch per step; "one mask per call"
 calls the Keras model eagerly once per occluded / masked image (the same masks as ours), and
-"compiled, one mask per call" does the same through a compiled forward function.
+"compiled, one mask per call" does the same through a compiled forward function. The gradient
+statistics are timed against the same number of plain gradient passes (and xplique's VarGrad /
+SquareGrad when xplique is importable, e.g. PYTHONPATH=.xplique); Occlusion and RISE against the
+batched forward passes they make.
 """
 
 from __future__ import annotations
@@ -102,6 +105,49 @@ def mask_times(model, image, num_masks: int, repeats: int) -> dict[str, float]:
             "patches": occlusion.num_masks}
 
 
+def statistics_times(model, images, targets, repeats: int, samples: int = 16) -> dict:
+    """SmoothGrad, VarGrad, SquareGrad and GradientSHAP (`samples` draws, one batched gradient
+    pass each) vs `samples` plain compiled gradient passes, and xplique's VarGrad / SquareGrad
+    on the same model and batch when xplique is importable."""
+    saliency = cet.explain.VanillaGradients(model, batch_size=len(images))
+    gradient_step = saliency.compile(saliency.input_gradients)
+    x, t = tf.constant(images), tf.constant(targets, tf.int32)
+    times = {"plain_gradients_n": median_seconds(
+        lambda: [gradient_step(x, t).numpy() for _ in range(samples)], repeats)}
+    for name in ("smoothgrad", "vargrad", "squaregrad", "gradient_shap"):
+        explainer = cet.explain.get(name)(model, num_samples=samples, batch_size=len(images))
+        times[name] = median_seconds(lambda: explainer.attributions(images, targets),  # noqa: B023
+                                     repeats)
+    try:
+        import xplique.attributions as xplique
+    except ImportError:
+        return times
+    one_hot = np.eye(model.outputs[0].shape[-1], dtype=np.float32)[targets]
+    for name, peer in (("vargrad", "VarGrad"), ("squaregrad", "SquareGrad")):
+        theirs = getattr(xplique, peer)(model, nb_samples=samples, noise=0.2, batch_size=None)
+        times[f"xplique_{name}"] = median_seconds(
+            lambda: theirs.explain(images, one_hot), repeats)  # noqa: B023
+    return times
+
+
+def forward_pass_times(model, images, repeats: int, num_masks: int) -> dict:
+    """RISE and Occlusion on a batch vs the compiled forward passes they make: ceil(masks /
+    per_pass) passes of per_pass x B images, per_pass = batch_size // B (32 // B)."""
+    occlusion = cet.explain.Occlusion(model, patch_size=8, stride=4)
+    rise = cet.explain.RISE(model, num_masks=num_masks)
+    forward = tf.function(lambda x: cet.graph.run(model, x)[1])
+    per_pass = max(1, 32 // len(images))
+    chunk = tf.constant(np.repeat(images, per_pass, axis=0))
+    times = {}
+    for name, explainer in (("occlusion", occlusion), ("rise", rise)):
+        passes = -(-explainer.num_masks // per_pass) + 1  # + the clean forward pass
+        times[name] = median_seconds(lambda: explainer.attributions(images, 0),  # noqa: B023
+                                     repeats)
+        times[f"{name}_passes"] = median_seconds(
+            lambda: [forward(chunk).numpy() for _ in range(passes)], repeats)  # noqa: B023
+    return times
+
+
 class XLAForwardScoreCAM(cet.explain.ScoreCAM):
     """Score-CAM whose masked forward passes (the calls without taps) are XLA-compiled."""
 
@@ -161,6 +207,8 @@ def main() -> None:
     targets = np.argmax(model.predict(images, verbose=0), axis=1)
     t.update(integrated_gradients_times(model, images, targets, args.repeats))
     t.update(mask_times(model, images[0], args.masks, args.repeats))
+    t.update(statistics_times(model, images, targets, args.repeats))
+    t.update(forward_pass_times(model, images[:4], args.repeats, args.masks))
     patches = t.pop("patches")
     rows = [
         (f"LayerCAM / tf-keras-vis Layercam (VGG16, batch {args.batch})",
@@ -179,6 +227,13 @@ def main() -> None:
         ("RISE: one mask per call (compiled) / batched", t["rise_compiled"] / t["rise"],
          "(info)"),
     ]
+    rows += [(f"{name} 16 samples / 16 plain gradient passes", t[name] / t["plain_gradients_n"],
+              "<= 1.3") for name in ("smoothgrad", "vargrad", "squaregrad", "gradient_shap")]
+    rows += [(f"{name} / xplique {name} (same model, batch, samples)",
+              t[name] / t[f"xplique_{name}"], "<= 1.0")
+             for name in ("vargrad", "squaregrad") if f"xplique_{name}" in t]
+    rows += [(f"{name} (batch 4) / its batched forward passes", t[name] / t[f"{name}_passes"],
+              "<= 1.2") for name in ("occlusion", "rise")]
     print_report(f"medians of {args.repeats} runs; attributions on vgg_lite 64x64x3, 10 classes",
                  t, rows, name_width=20, label_width=62)
 

@@ -131,9 +131,13 @@ def pages() -> dict[str, str]:
             found[f"{name}.md"] = benchmark_page(name, record, (DATA / f"{name}.txt").read_text())
         index.append(f"| [{name}]({name}.md) | {record['date']} | `{record['commit']}` | "
                      f"{record['cpu']}, {record['cores']} cores | `{record['command']}` |")
+    static = sorted(path.name for path in (DATA.parent / "results").glob("*.md"))
+    index += ["", "Pages written by their own scripts (each states its date, commit and machine):",
+              ""] + [f"- [{name[:-3]}]({name})" for name in static]
     found["index.md"] = "\n".join(index) + "\n"
     found["SUMMARY.md"] = "\n".join(["* [Overview](index.md)"] + [
-        f"* [{name}]({name}.md)" for name, _ in records()]) + "\n"
+        f"* [{name}]({name}.md)" for name, _ in records()] + [
+        f"* [{name[:-3]}]({name})" for name in static]) + "\n"
     return found
 
 

@@ -17,6 +17,8 @@ from cnn_explain_tf.explain import cgma, targets
 from cnn_explain_tf.explain.base import REGISTRY
 
 OPTIONS = {"smoothgrad": {"num_samples": 2}, "integrated_gradients": {"steps": 2},
+           "vargrad": {"num_samples": 2}, "squaregrad": {"num_samples": 2},
+           "gradient_shap": {"num_samples": 2},
            "rise": {"num_masks": 4}, "scorecam": {"max_channels": 2},
            "occlusion": {"patch_size": 8}}
 

@@ -2,10 +2,12 @@
 
 from cnn_explain_tf.explain import targets
 from cnn_explain_tf.explain.attributions import (
+    GradientSHAP,
     GradientXInput,
     IntegratedGradients,
     SignedAttributions,
     attribution_magnitude,
+    attribution_map,
 )
 from cnn_explain_tf.explain.base import REGISTRY, Explainer
 from cnn_explain_tf.explain.cam import (
@@ -30,12 +32,17 @@ from cnn_explain_tf.explain.cam_variants import (
     layercam_map,
     xgradcam_weights,
 )
+from cnn_explain_tf.explain.gradient_statistics import (
+    NoisyGradients,
+    SmoothGrad,
+    SquareGrad,
+    VarGrad,
+)
 from cnn_explain_tf.explain.gradients import (
     Deconvnet,
     GuidedBackprop,
     InputGradients,
     LRPEpsilon,
-    SmoothGrad,
     VanillaGradients,
 )
 from cnn_explain_tf.explain.perturbations import RISE, Occlusion, occlusion_corners, patch_masks
@@ -77,3 +84,4 @@ __all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "abla
             "xgradcam_weights"]
 __all__ += ["RISE", "GradientXInput", "IntegratedGradients", "Occlusion", "SignedAttributions",
             "attribution_magnitude", "occlusion_corners", "patch_masks"]
+__all__ += ["GradientSHAP", "NoisyGradients", "SquareGrad", "VarGrad", "attribution_map"]

@@ -9,8 +9,8 @@ from cnn_explain_tf.explain.base import normalize, register, resolve_targets
 from cnn_explain_tf.explain.gradients import InputGradients
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
 
-__all__ = ["GradientXInput", "IntegratedGradients", "SignedAttributions",
-           "attribution_magnitude", "check_baseline"]
+__all__ = ["GradientSHAP", "GradientXInput", "IntegratedGradients", "SignedAttributions",
+           "attribution_map", "attribution_magnitude", "check_baseline", "check_baselines"]
 
 
 def attribution_magnitude(attributions: tf.Tensor) -> tf.Tensor:
@@ -21,13 +21,27 @@ def attribution_magnitude(attributions: tf.Tensor) -> tf.Tensor:
     return tf.abs(attributions)
 
 
+def attribution_map(attributions: tf.Tensor, absolute: bool = True) -> tf.Tensor:
+    """(B, H, W) map in [0, 1] of signed attributions: min-max scaled `attribution_magnitude`
+    when `absolute`, else the min-max scaled signed values (summed over channels), so that
+    pixels with negative attributions come out darkest."""
+    if absolute:
+        return normalize(attribution_magnitude(attributions))
+    if attributions.shape.rank == 4:
+        attributions = tf.reduce_sum(attributions, axis=-1)
+    return normalize(attributions)
+
+
 class SignedAttributions:
     """Mixin of the explainers with signed attributions (placed before the Explainer base).
 
     `attributions(images, targets)` returns the signed attributions as float32 numpy; the
-    (B, H, W) map of `explainer(images)` is their normalised magnitude
-    (`attribution_magnitude`, then min-max scaling). Subclasses implement `attribution_batch`.
+    (B, H, W) map of `explainer(images)` is `attribution_map(attributions, self.absolute)`:
+    their normalised magnitude by default, the normalised signed values for the methods whose
+    paper maps the signed values (`absolute = False`). Subclasses implement `attribution_batch`.
     """
+
+    absolute: bool = True
 
     def attribution_batch(self, images: tf.Tensor, targets: tf.Tensor, target=None) -> tf.Tensor:
         """Signed attributions of one batch, inside a compiled step (`target`: see
@@ -39,7 +53,7 @@ class SignedAttributions:
         return self.run(self.attribution_batch, images, targets)
 
     def explain_batch(self, images, targets, target=None):
-        return normalize(attribution_magnitude(self.attribution_batch(images, targets, target)))
+        return attribution_map(self.attribution_batch(images, targets, target), self.absolute)
 
 
 @register
@@ -133,3 +147,75 @@ class IntegratedGradients(SignedAttributions, InputGradients):
         flat = tf.reshape(path, tf.concat([[-1], shape[1:]], axis=0))
         gradients = self.input_gradients(flat, tf.tile(targets, [count]), target)
         return tf.reduce_sum(tf.reshape(gradients, tf.concat([[count], shape], axis=0)), axis=0)
+
+
+def check_baselines(baselines, input_shape) -> np.ndarray:
+    """GradientSHAP's baselines as a float32 (K, *input_shape) array: a number, one image of the
+    input shape, or K >= 1 such images.
+
+    Raises:
+        InputError: another shape, or non-finite values.
+    """
+    array = np.asarray(baselines, np.float32)
+    if array.ndim == len(input_shape) + 1 and array.shape[1:] == tuple(input_shape) and len(
+            array):
+        for one in array:
+            check_baseline(one, input_shape)
+        return array
+    return np.broadcast_to(check_baseline(array, input_shape), tuple(input_shape))[None].copy()
+
+
+@register
+class GradientSHAP(SignedAttributions, InputGradients):
+    """GradientSHAP: the expected gradient x (input - baseline) over random baselines, random
+    points on the path and, optionally, Gaussian input noise; signed attributions (B, H, W, C).
+
+    For each of `num_samples` draws k (stateless, seeded by `seed`): a baseline b_k from
+    `baselines`, alpha_k ~ U(0, 1) and x_k = x + N(0, sigma^2) with sigma = `noise_level` x
+    (max - min) of the image; the attribution is
+    1/n sum_k (x_k - b_k) * dS/dx (b_k + alpha_k (x_k - b_k)), captum's GradientShap. In
+    expectation its sum is S(x) - E_b S(b) for a model linear between x and the baselines.
+    One batched gradient pass per draw.
+
+    Args:
+        model: the classifier.
+        baselines: a number, an image of the input shape or (K, H, W, C) images.
+        num_samples: draws per image.
+        noise_level: input noise relative to each image's value range (0: none).
+        seed: random seed.
+        **kwargs: `output`, `batch_size`.
+
+    References: Lundberg & Lee, "A Unified Approach to Interpreting Model Predictions", NeurIPS
+    2017 (SHAP values); Erion et al., "Improving performance of deep learning models with
+    axiomatic attribution priors and expected gradients", Nature Machine Intelligence 2021,
+    Eq. 4 (expected gradients, the estimator with alpha ~ U(0, 1) and b ~ D).
+    """
+
+    name = "gradient_shap"
+
+    def __init__(self, model, baselines=0.0, num_samples: int = 16, noise_level: float = 0.0,
+                 seed: int = 0, **kwargs):
+        super().__init__(model, **kwargs)
+        self.baselines = check_baselines(baselines, self.input_shape)
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        if not 0.0 <= float(noise_level) <= 10.0:
+            raise InputError(f"noise_level: expected a value in [0, 10], got {noise_level!r}")
+        self.noise_level, self.seed = float(noise_level), int(seed)
+
+    def attribution_batch(self, images, targets, target=None):
+        if target is None:
+            targets = resolve_targets(self.forward(images)[1], targets)
+        sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
+                                    - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
+        count, total = tf.shape(images)[0], tf.zeros_like(images)
+        for sample in tf.range(self.num_samples):
+            seed = tf.stack([self.seed, sample])
+            noisy = images + sigma * tf.random.stateless_normal(tf.shape(images), seed=seed)
+            chosen = tf.random.stateless_uniform([count], seed + 1, 0, len(self.baselines),
+                                                 tf.int32)
+            baseline = tf.gather(tf.constant(self.baselines), chosen)
+            alphas = tf.random.stateless_uniform([count, 1, 1, 1], seed + 2)
+            gradients = self.input_gradients(baseline + alphas * (noisy - baseline), targets,
+                                             target)
+            total += (noisy - baseline) * gradients
+        return total / self.num_samples

@@ -30,21 +30,34 @@ def gradcam_weights(gradients: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(gradients, axis=(1, 2))
 
 
-def gradcam_plus_plus_weights(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+def gradcam_plus_plus_weights(activations: tf.Tensor, gradients: tf.Tensor,
+                              alpha_normalization: str | None = None) -> tf.Tensor:
     """Grad-CAM++ channel weights, (B, h, w, K) -> (B, K), with the exponential-score closed form.
 
-    alpha = g^2 / (2 g^2 + sum_ij(A) g^3), normalised over space as in the authors' code; the
-    weights are sum_ij(alpha * relu(g)). The exp(score) factor cancels in alpha and only scales
-    the map, which is normalised afterwards, so it is left out.
+    alpha_ij = g_ij^2 / (2 g_ij^2 + sum_ab(A_ab) g_ij^3) (0 where g_ij = 0) and
+    w_k = sum_ij(alpha_ij * relu(g_ij)), as in the paper (and pytorch-grad-cam, xplique). The
+    exp(score) factor cancels in alpha and only scales the map, which is normalised afterwards.
+    With activations >= 0 the denominator is positive wherever g > 0, the only positions that
+    reach the weights, so the weights are bounded.
 
-    References: Chattopadhyay et al., "Grad-CAM++", WACV 2018, Eq. 19.
+    `alpha_normalization="all"` divides alpha by its sum over every position as the authors'
+    code and tf-keras-vis do; where gradients are negative, 2 + sum(A) g can approach 0 and
+    flip a channel's weight. `"positive"` divides by the sum over the positive-gradient
+    positions only (w_k becomes an alpha-weighted mean of the positive gradients).
+
+    References: Chattopadhyay et al., "Grad-CAM++", WACV 2018, Eq. 19 (alpha) and Eq. 10 (w).
     """
+    if alpha_normalization not in (None, "all", "positive"):
+        raise InputError(f"alpha_normalization: expected None, 'all' or 'positive', got "
+                         f"{alpha_normalization!r}")
     squared = tf.square(gradients)
     denominator = 2.0 * squared + tf.reduce_sum(activations, axis=(1, 2), keepdims=True) * (
         squared * gradients)
     alphas = squared / tf.where(squared == 0.0, 1.0, denominator)
-    alpha_sums = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
-    alphas = alphas / tf.where(alpha_sums == 0.0, 1.0, alpha_sums)
+    if alpha_normalization is not None:
+        counted = alphas if alpha_normalization == "all" else tf.where(gradients > 0, alphas, 0.0)
+        alpha_sums = tf.reduce_sum(counted, axis=(1, 2), keepdims=True)
+        alphas = alphas / tf.where(alpha_sums == 0.0, 1.0, alpha_sums)
     return tf.reduce_sum(alphas * tf.nn.relu(gradients), axis=(1, 2))
 
 
@@ -142,14 +155,28 @@ class GradCAM(BaseCAM):
 class GradCAMPlusPlus(BaseCAM):
     """Grad-CAM++: pixel-wise weighting of positive gradients.
 
+    Args:
+        model: the classifier.
+        layer: see `BaseCAM`.
+        alpha_normalization: None (the paper's Eq. 19, as pytorch-grad-cam and xplique),
+            "all" (the authors' code and tf-keras-vis) or "positive"; see
+            `gradcam_plus_plus_weights`.
+        **kwargs: `output`, `batch_size`.
+
     References: Chattopadhyay et al., "Grad-CAM++: Generalized Gradient-based Visual Explanations
     for Deep Convolutional Networks", WACV 2018, Eq. 19.
     """
 
     name = "gradcam++"
 
+    def __init__(self, model, layer=None, alpha_normalization: str | None = None, **kwargs):
+        super().__init__(model, layer, **kwargs)
+        gradcam_plus_plus_weights(tf.ones((1, 1, 1, 1)), tf.ones((1, 1, 1, 1)),
+                                  alpha_normalization)  # validates the option
+        self.alpha_normalization = alpha_normalization
+
     def cam_weights(self, activations, gradients, images, targets, target=None):
-        return gradcam_plus_plus_weights(activations, gradients)
+        return gradcam_plus_plus_weights(activations, gradients, self.alpha_normalization)
 
 
 @register

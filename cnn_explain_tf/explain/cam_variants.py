@@ -72,18 +72,19 @@ def first_principal_component(activations: tf.Tensor) -> tf.Tensor:
 
 
 def ablation_weights(scores: tf.Tensor, ablated: tf.Tensor) -> tf.Tensor:
-    """Ablation-CAM channel weights (y - y_k) / |y|, (B,) and (B, K) -> (B, K).
+    """Ablation-CAM channel weights (y - y_k) / y, (B,) and (B, K) -> (B, K); 0 where y = 0.
 
     y is the target score of the image, y_k the score with channel k of the layer set to zero.
-    The paper divides by y (a positive class score); |y| keeps "removing channel k lowers the
-    score" a positive weight for negative logits too.
+    As in the paper (and pytorch-grad-cam), the slope is divided by y itself: for a negative
+    score (e.g. the least likely class's logit) a channel whose removal lowers the score gets a
+    negative weight, and the map shows the channels whose removal raises it.
 
     References: Desai & Ramaswamy, "Ablation-CAM: Visual Explanations for Deep Convolutional
     Network via Gradient-free Localization", WACV 2020: the slope w_k = (y^c - y^c_k) / y^c and
     the map ReLU(sum_k w_k A_k).
     """
     scores = scores[:, None]
-    return tf.math.divide_no_nan(scores - ablated, tf.abs(scores))
+    return tf.math.divide_no_nan(scores - ablated, scores)
 
 
 @register

@@ -1,4 +1,4 @@
-"""Input-gradient explainers: saliency, SmoothGrad, guided backprop, deconvnet, LRP-epsilon."""
+"""Input-gradient explainers: saliency, guided backprop, deconvnet, LRP-epsilon."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from cnn_explain_tf.explain.base import Explainer, normalize, register, target_scores
 from cnn_explain_tf.graph import BackwardRules
-from cnn_explain_tf.validation import InputError, check_positive_int
+from cnn_explain_tf.validation import InputError
 
 
 class InputGradients(Explainer):
@@ -44,44 +44,6 @@ class VanillaGradients(InputGradients):
     """
 
     name = "saliency"
-
-
-@register
-class SmoothGrad(InputGradients):
-    """Mean absolute input gradient over noisy copies of the image, max over channels.
-
-    Noise is Gaussian with standard deviation `noise_level * (max - min)` of each image, drawn
-    from a stateless generator seeded by `seed`: same seed, same maps.
-
-    Args:
-        model: the classifier.
-        num_samples: noisy copies per image.
-        noise_level: noise scale relative to each image's value range.
-        seed: random seed.
-        **kwargs: `output`, `batch_size`.
-
-    References: Smilkov et al., "SmoothGrad: removing noise by adding noise", 2017.
-    """
-
-    name = "smoothgrad"
-
-    def __init__(self, model, num_samples: int = 20, noise_level: float = 0.2, seed: int = 0,
-                 **kwargs):
-        super().__init__(model, **kwargs)
-        self.num_samples = check_positive_int("num_samples", num_samples)
-        if not 0.0 <= float(noise_level) <= 10.0:
-            raise InputError(f"noise_level: expected a value in [0, 10], got {noise_level!r}")
-        self.noise_level = float(noise_level)
-        self.seed = int(seed)
-
-    def explain_batch(self, images, targets, target=None):
-        sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
-                                    - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
-        total = tf.zeros_like(images)
-        for sample in tf.range(self.num_samples):
-            noise = tf.random.stateless_normal(tf.shape(images), seed=[self.seed, sample])
-            total += tf.abs(self.input_gradients(images + sigma * noise, targets, target))
-        return normalize(self.reduce(images, total / self.num_samples))
 
 
 class _GuidedRules(BackwardRules):

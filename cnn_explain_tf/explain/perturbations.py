@@ -101,39 +101,50 @@ class Occlusion(_MaskedScores):
     """Occlusion: the drop of the target score when a patch of the image is set to `baseline`.
 
     Signed attributions (B, H, W): each pixel gets the mean score drop over the patches that
-    cover it (a negative value: occluding it raises the score). Every patch of every image is
-    scored inside one compiled step, about `batch_size` occluded images per forward pass.
+    cover it (captum's convention; `aggregation="sum"`: their sum, xplique's). A negative value
+    means that occluding the pixel raises the score. The map is the min-max scaled signed drop,
+    as the paper maps the class score against the occluder position: regions whose occlusion
+    raises the score come out dark (`absolute=True`: the scaled |drop|, the convention before
+    version 0.9). Every patch of every image is scored inside one compiled step, about
+    `batch_size` occluded images per forward pass.
 
     Args:
         model: the classifier.
         patch_size: patch side, or (height, width).
         stride: step between patches, or (height, width); None: half the patch (at least 1).
         baseline: the occluding value (a number) or an image of the input shape.
+        aggregation: "mean" or "sum" of the drops of the patches covering a pixel.
+        absolute: map the magnitude of the drop instead of the signed drop.
         **kwargs: `output`, `batch_size`.
 
     Raises:
-        InputError: a patch larger than the image, a stride < 1, a bad baseline.
+        InputError: a patch larger than the image, a stride < 1, a bad baseline or aggregation.
 
     References: Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks", ECCV
-    2014, Sec. 4.2 (occlusion sensitivity).
+    2014, Sec. 4.2 and Fig. 7 (the correct-class probability as a function of the occluder
+    position).
     """
 
     name = "occlusion"
 
-    def __init__(self, model, patch_size=8, stride=None, baseline=0.0, **kwargs):
+    def __init__(self, model, patch_size=8, stride=None, baseline=0.0, aggregation: str = "mean",
+                 absolute: bool = False, **kwargs):
         super().__init__(model, **kwargs)
         self.size = _static_size(self.input_shape)
         self.patch = _pair("patch_size", patch_size)
         if self.patch[0] > self.size[0] or self.patch[1] > self.size[1]:
             raise InputError(f"patch_size: expected a patch no larger than the image "
                              f"{self.size}, got {self.patch}")
+        if aggregation not in ("mean", "sum"):
+            raise InputError(f"aggregation: expected 'mean' or 'sum', got {aggregation!r}")
         default = tuple(max(1, side // 2) for side in self.patch)
         self.stride = default if stride is None else _pair("stride", stride)
         self.baseline = check_baseline(baseline, self.input_shape)
         self.corners = occlusion_corners(self.size, self.patch, self.stride)
-        self.num_masks = len(self.corners)
+        self.num_masks, self.absolute = len(self.corners), bool(absolute)
         coverage = patch_masks(tf.constant(self.corners), self.patch, self.size)
-        self.coverage = tf.reduce_sum(coverage, axis=0).numpy()
+        self.coverage = (tf.reduce_sum(coverage, axis=0).numpy() if aggregation == "mean"
+                         else np.ones(self.size, np.float32))
 
     def masks(self, indices):
         return patch_masks(tf.gather(tf.constant(self.corners), indices), self.patch, self.size)
@@ -156,10 +167,15 @@ class RISE(_MaskedScores):
     shifts come from `numpy.random.default_rng(seed)` (same seed, same maps). The signed
     attributions are sum_i (f(x * M_i) - f_mean) M_i / (N p), with f_mean the mean score over the
     masks: the paper's estimate minus f_mean sum_i M_i / (N p), whose expectation is the constant
-    f_mean (which min-max scaling removes anyway). The control variate removes the Monte Carlo
-    noise of the mask density, and a score that does not depend on the input gives 0. Scores are
-    the softmax probability of the target class (a callable target's score when one is given);
-    every mask is scored inside one compiled step.
+    f_mean. The control variate removes the Monte Carlo noise of the mask density, and a score
+    that does not depend on the input gives 0. Scores are the softmax probability of the target
+    class (a callable target's score when one is given); every mask is scored inside one
+    compiled step.
+
+    The map is the min-max scaled signed attributions: the paper's saliency map S up to the
+    constant shift, which min-max scaling removes, so pixels whose presence lowers the score
+    come out dark. `absolute=True` maps |attributions| instead (the convention before version
+    0.9; the centring then no longer cancels and such pixels come out bright).
 
     Args:
         model: the classifier.
@@ -167,21 +183,24 @@ class RISE(_MaskedScores):
         grid_size: cells per side of the low-resolution grid.
         keep_probability: p, the probability that a cell is kept.
         seed: random seed of the masks.
+        absolute: map the magnitude of the attributions instead of their signed values.
         **kwargs: `output`, `batch_size`.
 
     Raises:
         InputError: num_masks or grid_size < 1, keep_probability outside (0, 1].
 
     References: Petsiuk et al., "RISE: Randomized Input Sampling for Explanation of Black-box
-    Models", BMVC 2018: the Monte Carlo estimate S(l) = sum_i f(x * M_i) M_i(l) / (E[M] N) and
-    the mask generation (small binary grids, bilinear upsampling, random shift).
+    Models", BMVC 2018, Eq. 6: the Monte Carlo estimate S(l) = sum_i f(x * M_i) M_i(l) / (E[M] N),
+    and Sec. 3.2: the mask generation (small binary grids, bilinear upsampling, random shift).
     """
 
     name = "rise"
 
     def __init__(self, model, num_masks: int = 2000, grid_size: int = 8,
-                 keep_probability: float = 0.5, seed: int = 0, **kwargs):
+                 keep_probability: float = 0.5, seed: int = 0, absolute: bool = False,
+                 **kwargs):
         super().__init__(model, **kwargs)
+        self.absolute = bool(absolute)
         self.num_masks = check_positive_int("num_masks", num_masks)
         self.grid_size = check_positive_int("grid_size", grid_size)
         if not 0.0 < float(keep_probability) <= 1.0:

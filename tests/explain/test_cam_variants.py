@@ -112,15 +112,19 @@ def test_ablation_cam_drop_on_a_model_with_one_decisive_channel():
     weights = ablation.cam_weights(activations, None, tf.constant(x), tf.constant([0, 0]))
     np.testing.assert_allclose(weights.numpy(), [[0, 0, 1, 0]] * 2, atol=1e-6)  # drop y -> 0
     np.testing.assert_allclose(ablation(x, 0), minmax(activations.numpy()[..., 2]), atol=1e-5)
+    # class 1 reads channel 2 with weight -1: y < 0 and y_2 = 0, so (y - y_2) / y = 1 (the
+    # paper divides by y, not |y|), and the map is channel 2, not flat
     negative = ablation.cam_weights(activations, None, tf.constant(x), tf.constant([1, 1]))
-    np.testing.assert_allclose(negative.numpy(), [[0, 0, -1, 0]] * 2, atol=1e-6)
+    np.testing.assert_allclose(negative.numpy(), [[0, 0, 1, 0]] * 2, atol=1e-6)
+    np.testing.assert_allclose(ablation(x, 1), minmax(activations.numpy()[..., 2]), atol=1e-5)
 
 
 def test_ablation_weights_of_a_hand_made_case():
     scores = tf.constant([2.0, -4.0, 0.0])
     ablated = tf.constant([[1.0, 2.0, 3.0], [-5.0, -4.0, -2.0], [1.0, 0.0, 0.0]])
     got = cet.explain.ablation_weights(scores, ablated).numpy()
-    np.testing.assert_allclose(got, [[0.5, 0.0, -0.5], [0.25, 0.0, -0.5], [0.0, 0.0, 0.0]])
+    # (y - y_k) / y: for y = -4, y_k = -5 -> -0.25 and y_k = -2 -> 0.5; y = 0 gives 0
+    np.testing.assert_allclose(got, [[0.5, 0.0, -0.5], [-0.25, 0.0, 0.5], [0.0, 0.0, 0.0]])
 
 
 def test_bad_options_are_refused(linear_model):

@@ -29,6 +29,8 @@ def build(name, model):
     if name == "sft_gan":
         return cet.explain.SFTGANExplainer(model, sft_gan_generator(), "lsft")
     options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4},
+               "vargrad": {"num_samples": 4}, "squaregrad": {"num_samples": 4},
+               "gradient_shap": {"num_samples": 4},
                "integrated_gradients": {"steps": 8}, "rise": {"num_masks": 64}}
     return cet.explain.get(name)(model, **options.get(name, {}))
 
@@ -91,7 +93,7 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
         "saliency", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++",
         "scorecam", "guided_gradcam", "lrp_epsilon", "hirescam", "xgradcam", "layercam",
         "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
-        "rise"}
+        "rise", "vargrad", "squaregrad", "gradient_shap"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(InputError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")

@@ -12,14 +12,17 @@ from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
 
 import cnn_explain_tf as cet
+from cnn_explain_tf.validation import InputError
 
 
-@pytest.mark.parametrize("ours, theirs", [(cet.explain.GradCAM, Gradcam),
-                                          (cet.explain.GradCAMPlusPlus, GradcamPlusPlus)])
-def test_cams_match_tf_keras_vis(linear_model, batch, ours, theirs):
+@pytest.mark.parametrize("ours, theirs, options", [
+    (cet.explain.GradCAM, Gradcam, {}),
+    # tf-keras-vis follows the Grad-CAM++ authors' code: alpha normalised over every position
+    (cet.explain.GradCAMPlusPlus, GradcamPlusPlus, {"alpha_normalization": "all"})])
+def test_cams_match_tf_keras_vis(linear_model, batch, ours, theirs, options):
     x, targets = batch
     expected = theirs(linear_model)(CategoricalScore(targets.tolist()), x, penultimate_layer="c3")
-    got = ours(linear_model, layer="c3")(x, targets)
+    got = ours(linear_model, layer="c3", **options)(x, targets)
     assert pearson_per_map(got, expected).min() >= 0.99
     np.testing.assert_allclose(got, expected, atol=2e-3)
 
@@ -44,11 +47,14 @@ def test_smoothgrad_matches_tf_keras_vis_and_is_seeded(linear_model, batch):
     np.random.seed(0)
     expected = Saliency(linear_model)(CategoricalScore(targets.tolist()), x, smooth_samples=500,
                                       smooth_noise=0.2)
-    ours = cet.explain.SmoothGrad(linear_model, num_samples=500, noise_level=0.2, seed=3)
+    # tf-keras-vis averages |g| (its default gradient_modifier), the paper and xplique average g
+    ours = cet.explain.SmoothGrad(linear_model, num_samples=500, noise_level=0.2, seed=3,
+                                  absolute_first=True)
     got = ours(x, targets)
     assert pearson_per_map(got, expected).min() >= 0.99
     np.testing.assert_array_equal(got, ours(x, targets))
-    other_seed = cet.explain.SmoothGrad(linear_model, num_samples=500, noise_level=0.2, seed=4)
+    other_seed = cet.explain.SmoothGrad(linear_model, num_samples=500, noise_level=0.2, seed=4,
+                                        absolute_first=True)
     assert not np.array_equal(got, other_seed(x, targets))
 
 
@@ -83,15 +89,35 @@ def test_gradcam_map_of_a_hand_computed_model():
         np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-def test_gradcam_plus_plus_weights_of_a_hand_made_case():
+@pytest.mark.parametrize("normalization", [None, "all", "positive"])
+def test_gradcam_plus_plus_weights_of_a_hand_made_case(normalization):
     activations = np.array([1.0, 2.0, 0.0, 1.0], np.float32).reshape(1, 2, 2, 1)
     gradients = np.array([1.0, -1.0, 2.0, 0.0], np.float32).reshape(1, 2, 2, 1)
-    total = activations.sum()
-    alphas = gradients**2 / np.where(gradients == 0, 1, 2 * gradients**2 + total * gradients**3)
-    alphas /= alphas.sum()
-    expected = (alphas * np.maximum(gradients, 0)).sum()
-    got = cet.explain.gradcam_plus_plus_weights(tf.constant(activations), tf.constant(gradients))
+    # Eq. 19 with sum(A) = 4: alpha = g^2 / (2 g^2 + 4 g^3) = [1/6, 1/(2 - 4) = -1/2, 1/10, 0]
+    alphas = np.array([1 / 6, -1 / 2, 1 / 10, 0.0])
+    relu = np.array([1.0, 0.0, 2.0, 0.0])
+    total = {None: 1.0, "all": alphas.sum(), "positive": 1 / 6 + 1 / 10}[normalization]
+    expected = (alphas * relu).sum() / total  # Eq. 19: 1/6 + 2/10
+    got = cet.explain.gradcam_plus_plus_weights(tf.constant(activations), tf.constant(gradients),
+                                                normalization)
     np.testing.assert_allclose(got.numpy(), [[expected]], rtol=1e-6)
+
+
+def test_gradcam_plus_plus_alpha_normalization_over_all_positions_can_flip_a_weight():
+    # A negative gradient just past 2 + sum(A) g = 0 makes alpha large and negative: the
+    # authors' normalisation over all positions flips the channel's weight, Eq. 19 does not.
+    activations = np.array([1.0, 1.0, 1.0, 1.0], np.float32).reshape(1, 2, 2, 1)
+    gradients = np.array([1.0, -0.51, 0.0, 0.0], np.float32).reshape(1, 2, 2, 1)
+    weights = {mode: cet.explain.gradcam_plus_plus_weights(
+        tf.constant(activations), tf.constant(gradients), mode).numpy()[0, 0]
+        for mode in (None, "all", "positive")}
+    assert weights[None] == pytest.approx(1 / 6, rel=1e-5) and weights["positive"] > 0
+    assert weights["all"] < 0
+    with pytest.raises(InputError, match="alpha_normalization: expected None, 'all' or "
+                                         "'positive', got 'some'"):
+        cet.explain.GradCAMPlusPlus(keras.Sequential([keras.Input((4, 4, 1)),
+                                                      keras.layers.Conv2D(1, 1)]),
+                                    alpha_normalization="some")
 
 
 def two_layer_relu_net(hidden_weights, output_weights):

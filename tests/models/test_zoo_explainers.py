@@ -14,7 +14,9 @@ DEEPER = ("resnet101", "resnet152", "densenet169", "densenet201")
 densenet121): run with `pytest -m slow`."""
 APPLICATIONS = [pytest.param(arch, marks=pytest.mark.slow) if arch in DEEPER else arch
                 for arch in zoo.list_archs("application")]
-OPTIONS = {"smoothgrad": {"num_samples": 2}, "scorecam": {"max_channels": 4}}
+OPTIONS = {"smoothgrad": {"num_samples": 2}, "vargrad": {"num_samples": 2},
+           "squaregrad": {"num_samples": 2}, "gradient_shap": {"num_samples": 2},
+           "scorecam": {"max_channels": 4}}
 
 
 def check_maps(model, names, size):
