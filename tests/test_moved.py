@@ -34,6 +34,8 @@ def forget_old_paths():
     ("cnn_explain_tf.protocols.gan_balance", "cnn_explain_tf.studies.gan_balance",
      "BalanceConfig"),
     ("cnn_explain_tf.serving.command", "cnn_explain_tf.cli.export", "add_arguments"),
+    ("cnn_explain_tf.metrics.perturbation", "cnn_explain_tf.metrics.faithfulness.curves",
+     "patch_ranks"),
 ])
 def test_an_old_path_is_the_new_module_with_a_warning(forget_old_paths, old, new, name):
     with pytest.warns(DeprecationWarning, match=f"{old} is deprecated.*use {new}$"):

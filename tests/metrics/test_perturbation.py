@@ -5,7 +5,7 @@ import pytest
 from conftest import weighted_pixel_classifier
 
 import cnn_explain_tf as cet
-from cnn_explain_tf.metrics.perturbation import patch_ranks
+from cnn_explain_tf.metrics.faithfulness.curves import patch_ranks
 from cnn_explain_tf.validation import InputError
 
 WEIGHTS = np.array([[1.0, 0.5], [0.25, 0.0]], np.float32)
