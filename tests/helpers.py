@@ -61,6 +61,15 @@ def same_resolution_classifier(size: int = 12, channels: int = 3, classes: int =
     return keras.Model(inputs, outputs, name="same_res")
 
 
+def dense_linear_model(weights: np.ndarray) -> keras.Model:
+    """Logits = flatten(x) @ weights for (4, 4, 2) inputs, no bias: its input gradient is the
+    weight pattern `weights[..., class]` everywhere. `weights` has shape (4, 4, 2, classes)."""
+    inputs = keras.Input((4, 4, 2))
+    dense = keras.layers.Dense(weights.shape[-1], use_bias=False)
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    dense.set_weights([weights.reshape(32, -1).astype(np.float32)])
+    return model
+
 def weights_of(model: keras.Model) -> list[np.ndarray]:
     """Copies of every weight, to check that a model was not modified."""
     return [np.array(w) for w in model.get_weights()]

@@ -1,23 +1,14 @@
 """GradientSHAP: hand-computed cases on linear models (captum's GradientShap is the only peer,
 and it is PyTorch-based) and agreement with Integrated Gradients on a non-linear one."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import classifier, images
+from helpers import dense_linear_model as linear_model
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.validation import InputError
-
-
-def linear_model(weights: np.ndarray) -> keras.Model:
-    inputs = keras.Input((4, 4, 2))
-    dense = keras.layers.Dense(weights.shape[-1], use_bias=False)
-    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
-    dense.set_weights([weights.reshape(32, -1).astype(np.float32)])
-    return model
-
 
 WEIGHTS = np.random.default_rng(0).normal(size=(4, 4, 2, 3)).astype(np.float32)
 

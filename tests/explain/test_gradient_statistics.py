@@ -1,22 +1,13 @@
 """SmoothGrad, VarGrad and SquareGrad: hand-computed cases and the statistics of the draws."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import classifier, images
+from helpers import dense_linear_model as linear_model
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.validation import InputError
-
-
-def linear_model(weights: np.ndarray) -> keras.Model:
-    """Logits = flatten(x) @ weights: its input gradient is the weight pattern everywhere."""
-    inputs = keras.Input((4, 4, 2))
-    dense = keras.layers.Dense(weights.shape[-1], use_bias=False)
-    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
-    dense.set_weights([weights.reshape(32, -1).astype(np.float32)])
-    return model
 
 
 def test_statistics_of_a_linear_model_are_its_weights():
