@@ -80,12 +80,14 @@ def cnn_explain_arguments(command: str) -> list[str] | None:
 
 
 def page_commands_before(block: Block) -> list[list[str]]:
-    """The `cnn-explain` commands of the shell blocks above `block` on its page, in order."""
+    """The `cnn-explain` commands of the `bash e2e` blocks above `block` on its page, in order:
+    the steps a `python e2e` block needs first (other shell blocks show commands a user runs,
+    e.g. a half-hour reproduction, and are only parsed)."""
     commands = []
     for other in blocks(block.path):
         if other.line >= block.line:
             break
-        if other.language in SHELL:
+        if other.language in SHELL and "e2e" in other.info.split()[1:]:
             commands += [args for command in shell_commands(other)
                          if (args := cnn_explain_arguments(command)) is not None]
     return commands
