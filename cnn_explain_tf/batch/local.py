@@ -18,6 +18,7 @@ from cnn_explain_tf.batch.models import load_backend
 from cnn_explain_tf.batch.shards import MAP_DTYPES, write_shard
 from cnn_explain_tf.batch.sources import open_source
 from cnn_explain_tf.batch.step import BatchResult, explain_records, target_array
+from cnn_explain_tf.batch.writer import BackgroundWriter, release
 from cnn_explain_tf.data.image_limits import MAX_PIXELS
 from cnn_explain_tf.validation import check_choice, check_positive_int
 
@@ -33,6 +34,16 @@ def prepare(model, data: str, methods: Sequence[str], out, *, targets=None,
     Returns:
         (backend, job, config) for `runs.start` and the runners.
     """
+    backend, job, config, _ = _prepare(model, data, methods, out, targets=targets,
+                                       shard_size=shard_size, metrics=metrics, overlays=overlays,
+                                       generator=generator, map_dtype=map_dtype,
+                                       max_pixels=max_pixels, batch_size=batch_size)
+    return backend, job, config
+
+
+def _prepare(model, data, methods, out, *, targets, shard_size, metrics, overlays, generator,
+             map_dtype, max_pixels, batch_size):
+    """`prepare`, also returning the opened source."""
     check_positive_int("shard_size", shard_size)
     check_positive_int("batch_size", batch_size)
     check_choice("map_dtype", map_dtype, MAP_DTYPES)
@@ -44,7 +55,7 @@ def prepare(model, data: str, methods: Sequence[str], out, *, targets=None,
     name = model if isinstance(model, (str, os.PathLike)) else f"<{model.name}>"
     config = job.config(os.fspath(name), methods, metrics,
                         None if generator is None else os.fspath(generator))
-    return backend, job, {**config, "source": source.describe()}
+    return backend, job, {**config, "source": source.describe()}, source
 
 
 def explain_dataset(model, data: str, methods: Sequence[str], out, *, targets=None,
@@ -62,8 +73,9 @@ def explain_dataset(model, data: str, methods: Sequence[str], out, *, targets=No
     Unreadable images are skipped and listed in skipped.csv.
 
     Args:
-        model: a Keras classifier, a `.keras` path, or a SavedModel folder from
-            `cnn-explain export`.
+        model: a Keras classifier, a `.keras` path, a SavedModel folder from
+            `cnn-explain export`, or a backend from `load_backend` (reused as it is: its steps
+            are traced once over several runs).
         data: "tfds:NAME[:SPLIT]", "folder:PATH", "tfrecord:GLOB" or "FILE.npy".
         methods: explainer names ("gradcam", ...; "lsft"/"gsft" with `generator`).
         out: the run folder.
@@ -86,41 +98,45 @@ def explain_dataset(model, data: str, methods: Sequence[str], out, *, targets=No
             anything is written.
     """
     started = time.perf_counter()
-    backend, job, config = prepare(
+    backend, job, config, source = _prepare(
         model, data, methods, out, targets=targets, shard_size=shard_size, metrics=metrics,
         overlays=overlays, generator=generator, map_dtype=map_dtype, max_pixels=max_pixels,
         batch_size=batch_size)
     with runs.start(job, config, wait):
         missing = runs.missing_shards(job)
-        _run_local(backend, job, config, missing, batch_size, verbose)
+        _run_local(backend, source, job, config, missing, batch_size, verbose)
         return runs.finish(job, config, len(missing), started)
 
 
-def _run_local(backend, job: runs.Job, config: dict, missing: list[int], batch_size: int,
-               verbose: int) -> None:
-    """Streams the positions of the missing shards and writes each shard once it is complete."""
+def _run_local(backend, source, job: runs.Job, config: dict, missing: list[int],
+               batch_size: int, verbose: int) -> None:
+    """Streams the positions of the missing shards (decoded and prefetched by tf.data while the
+    model runs) and hands each complete shard to a background writer."""
     from tqdm import tqdm
 
     if not missing:
         return
-    source = open_source(job.data, job.input_shape, job.max_pixels)
-    stream = None
-    for start, stop in _ranges(job, missing):
-        part = source.records(start, stop)
-        stream = part if stream is None else stream.concatenate(part)
-    progress = tqdm(total=sum(stop - start for start, stop in _ranges(job, missing)),
-                    unit="img", desc="explain-dataset", disable=not verbose, smoothing=0.1)
+    ranges = _ranges(job, missing)
+    stream = source.batches(*ranges[0], batch_size)
+    for start, stop in ranges[1:]:
+        stream = stream.concatenate(source.batches(start, stop, batch_size))
+    progress = tqdm(total=sum(stop - start for start, stop in ranges), unit="img",
+                    desc="explain-dataset", disable=not verbose, smoothing=0.1)
     pending, current = [], missing[0]
-    for records in stream.batch(batch_size).prefetch(tf.data.AUTOTUNE).as_numpy_iterator():
-        shards = np.asarray(records["position"]) // job.shard_size
-        for shard in np.unique(shards):  # a batch may straddle two shards: split it
-            if shard != current:
-                _write(job, config, current, pending)
-                pending, current = [], int(shard)
-            part = {key: value[shards == shard] for key, value in records.items()}
-            pending.append(explain_records(backend, part, job.targets, job.overlays))
-        progress.update(len(shards))
-    _write(job, config, current, pending)
+    iterator = [stream.prefetch(tf.data.AUTOTUNE).as_numpy_iterator()]  # its only reference
+    with BackgroundWriter(lambda shard, parts: _write(job, config, shard, parts)) as writer:
+        for records in iterator[0]:
+            shards = records["position"] // job.shard_size
+            for shard in np.unique(shards):  # a batch may straddle two shards: split it
+                if shard != current:
+                    writer.put(current, pending)
+                    pending, current = [], int(shard)
+                part = records if shards[0] == shards[-1] else {
+                    key: value[shards == shard] for key, value in records.items()}
+                pending.append(explain_records(backend, part, job.targets, job.overlays))
+            progress.update(len(shards))
+        writer.put(current, pending)
+        release(iterator)
     progress.close()
 
 
@@ -137,5 +153,6 @@ def _ranges(job: runs.Job, missing: list[int]) -> list[tuple[int, int]]:
 
 
 def _write(job: runs.Job, config: dict, shard: int, pending: list) -> None:
-    write_shard(job.out, shard, BatchResult.concatenate(pending), job.map_dtype, job.overlays)
+    result = BatchResult.concatenate(pending, None if job.overlays else job.map_dtype)
+    write_shard(job.out, shard, result, job.map_dtype, job.overlays)  # (overlays: float32 maps)
     runs.record(job, config)

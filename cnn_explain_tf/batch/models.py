@@ -57,7 +57,7 @@ class KerasExplanations:
 
     def __init__(self, model, methods: Sequence[str], generator=None, batch_size: int = 32,
                  metrics: Sequence[str] = ()):
-        self.model, self.methods = model, tuple(methods)
+        self.model, self.methods, self.name = model, tuple(methods), model.name
         self.explainers = {name: _explainer(model, name, generator, batch_size)
                            for name in self.methods}
         self.probabilities = _Probabilities(model, batch_size=batch_size)
@@ -130,6 +130,7 @@ class SavedModelExplanations:
 
     def __init__(self, path: str | os.PathLike, methods: Sequence[str], batch_size: int = 32):
         self.path, self.methods, self.batch_size = _version_folder(path), tuple(methods), batch_size
+        self.name = str(self.path)
         loaded = tf.saved_model.load(str(self.path))
         self.signatures = loaded.signatures
         missing = [name for name in self.methods if name not in self.signatures]
@@ -202,14 +203,23 @@ class ModelSpec:
 
 def load_backend(model, methods: Sequence[str], generator=None, batch_size: int = 32,
                  metrics: Sequence[str] = ()):
-    """A backend for `model`: a Keras model object, a `.keras` path or a SavedModel folder.
+    """A backend for `model`: a Keras model object, a `.keras` path or a SavedModel folder; a
+    backend built before (for the same methods and metrics) is returned as it is, so that runs
+    over several datasets trace its steps once.
 
     Raises:
-        InputError: an unreadable model, an unknown method, or metrics/generator asked of a
-            SavedModel (they need the Keras model).
+        InputError: an unreadable model, an unknown method, a backend of other methods or
+            metrics, or metrics/generator asked of a SavedModel (they need the Keras model).
     """
     if not methods:
         raise InputError("methods: expected at least one method, got none")
+    if isinstance(model, (KerasExplanations, SavedModelExplanations)):
+        built = (tuple(model.methods), tuple(model.metrics))
+        if built != (tuple(methods), tuple(metrics)):
+            raise InputError(f"model: expected a backend of methods {list(methods)} and metrics "
+                             f"{list(metrics)}, got one of {list(built[0])} and "
+                             f"{list(built[1])}")
+        return model
     if isinstance(model, (str, os.PathLike)) and not str(model).endswith(".keras"):
         if metrics or generator is not None:
             raise InputError("metrics: per-image metrics and --generator need a .keras model, "

@@ -122,11 +122,13 @@ def explain_shard(backend, job: Job, shard: int, batch_size: int) -> tuple[int, 
     """
     from cnn_explain_tf.batch.shards import write_shard
     from cnn_explain_tf.batch.sources import open_source
+    from cnn_explain_tf.batch.writer import release
 
     source = open_source(job.data, job.input_shape, job.max_pixels)
-    records = source.records(*job.positions(shard)).batch(batch_size).prefetch(2)
+    iterator = [source.batches(*job.positions(shard), batch_size).prefetch(2).as_numpy_iterator()]
     results = [explain_records(backend, batch, job.targets, job.overlays)
-               for batch in records.as_numpy_iterator()]
+               for batch in iterator[0]]
+    release(iterator)
     result = BatchResult.concatenate(results)
     write_shard(job.out, shard, result, job.map_dtype, job.overlays)
     return len(result), len(result.skipped)
@@ -135,37 +137,37 @@ def explain_shard(backend, job: Job, shard: int, batch_size: int) -> tuple[int, 
 def finish(job: Job, config: dict, explained_now: int, started: float) -> DatasetResult:
     """Writes index.csv and skipped.csv from every shard, in position order, and closes the
     manifest."""
+    header = [*INDEX_COLUMNS[:2], "shard", "row", *INDEX_COLUMNS[2:]]
     rows, skipped = [], []
     for shard in range(job.num_shards):
         table = read_shard(shard_path(job.out, shard))
-        count = len(table["position"])
-        rows.extend(_index_rows(table, shard, count))
+        header, shard_rows = _index_rows(table, shard)
+        rows.extend(shard_rows)
         skipped.extend(zip(table["skipped_position"].tolist(), table["skipped_id"].tolist(),
                            table["skipped_reason"].tolist(), strict=True))
-    header = list(rows[0]) if rows else [*INDEX_COLUMNS[:2], "shard", "row", *INDEX_COLUMNS[2:]]
-    _write_csv(Path(job.out) / INDEX_FILE, header, [list(row.values()) for row in rows])
+    _write_csv(Path(job.out) / INDEX_FILE, header, rows)
     _write_csv(Path(job.out) / SKIPPED_FILE, ["position", "id", "reason"], sorted(skipped))
     record(job, config, finished=pipeline.now())
     return DatasetResult(Path(job.out), len(rows), len(skipped), job.num_shards, explained_now,
                          time.perf_counter() - started)
 
 
-def _index_rows(table: dict, shard: int, count: int) -> list[dict]:
-    metrics = [key for key in table if key not in INDEX_COLUMNS and not key.startswith("skipped")]
-    rows = []
-    for row in range(count):
-        values = {"position": int(table["position"][row]), "id": str(table["id"][row]),
-                  "shard": shard, "row": row}
-        values.update({key: _cell(table[key][row]) for key in INDEX_COLUMNS[2:]})
-        values.update({key: _cell(table[key][row]) for key in sorted(metrics)})
-        rows.append(values)
-    return rows
+def _index_rows(table: dict, shard: int) -> tuple[list[str], list[tuple]]:
+    """The index header and rows of one shard, built column by column."""
+    metrics = sorted(key for key in table
+                     if key not in INDEX_COLUMNS and not key.startswith("skipped"))
+    count = len(table["position"])
+    columns = {"position": table["position"].tolist(), "id": table["id"].tolist(),
+               "shard": [shard] * count, "row": range(count)}
+    columns.update({key: _cells(table[key]) for key in (*INDEX_COLUMNS[2:], *metrics)})
+    return list(columns), list(zip(*columns.values(), strict=True))
 
 
-def _cell(value):
-    if isinstance(value, np.floating):
-        return "" if np.isnan(value) else f"{float(value):.6g}"
-    return value.item() if isinstance(value, np.generic) else value
+def _cells(column: np.ndarray) -> list:
+    """A column's CSV cells: floats with 6 significant digits ("" for NaN), others as they are."""
+    if column.dtype.kind == "f":
+        return ["" if value != value else f"{value:.6g}" for value in column.tolist()]  # NaN
+    return column.tolist()
 
 
 def _write_csv(path: Path, header: list, rows: list) -> None:

@@ -41,7 +41,8 @@ def write_shard(out: str | Path, shard: int, result: BatchResult, map_dtype: str
         _write_overlays(Path(out), result)
     arrays = {key: (value.astype(str) if value.dtype == object else value)
               for key, value in result.columns.items()}
-    arrays.update({_MAPS + method: maps.astype(map_dtype) for method, maps in result.maps.items()})
+    arrays.update({_MAPS + method: maps.astype(map_dtype, copy=False)
+                   for method, maps in result.maps.items()})
     skipped = result.skipped
     arrays["skipped_position"] = np.array([s[0] for s in skipped], np.int64)
     arrays["skipped_id"] = np.array([s[1] for s in skipped], str)

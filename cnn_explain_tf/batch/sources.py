@@ -1,10 +1,11 @@
 """Streamed image sources of `explain_dataset`: `tfds:NAME`, `folder:PATH`, `tfrecord:GLOB`, `.npy`.
 
 Every source numbers its images 0..N-1 in a fixed order and streams any range of them as a
-`tf.data.Dataset` of records {"position", "id", "image", "label", "error"}: the image is float32
-(H, W, C) in [0, 1] at the model's input size; an image that cannot be read has a non-empty
-"error" (and a zero image), so one bad file never stops a run. Files are checked against a pixel
-limit from their header before they are decoded (`data.image_limits`).
+`tf.data.Dataset` of batched records {"position", "id", "image", "label", "error"}: the images are
+float32 (B, H, W, C) in [0, 1] at the model's input size; an image that cannot be read has a
+non-empty "error" (and a zero image), so one bad file never stops a run. Each batch is decoded by
+one Python call (a whole `.npy` block at once), batches in parallel. Files are checked against a
+pixel limit from their header before they are decoded (`data.image_limits`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import glob
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 import tensorflow as tf
 
+from cnn_explain_tf.batch.decode import decoded, fit_block, fit_image, read_each
 from cnn_explain_tf.data.folder import IMAGE_EXTENSIONS
 from cnn_explain_tf.data.image_limits import MAX_PIXELS, check_image_file, image_size, limit_text
 from cnn_explain_tf.validation import InputError
@@ -45,34 +46,9 @@ def open_source(spec: str, input_shape: tuple, max_pixels: int = MAX_PIXELS) -> 
     raise InputError(f"data: expected {SCHEMES}, got {spec!r}")
 
 
-def fit_image(image: np.ndarray, input_shape: tuple) -> np.ndarray:
-    """An (H, W), (H, W, C) uint8/uint16/float image as float32 in [0, 1] at the model's size and
-    channels (bilinear resize; grayscale repeated to colour, colour averaged to grayscale)."""
-    height, width, channels = input_shape
-    if image.dtype.kind in "ui":
-        image = image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
-    image = np.asarray(image, np.float32).reshape(image.shape[0], image.shape[1], -1)
-    if image.shape[2] != channels:
-        image = (np.repeat(image[..., :1], channels, axis=2) if image.shape[2] == 1
-                 else image[..., :3].mean(axis=2, keepdims=True))
-    if height and width and image.shape[:2] != (height, width):
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.clip(image.reshape(height or image.shape[0], width or image.shape[1], channels),
-                   0.0, 1.0)
-
-
-def _decoded(contents: bytes, input_shape: tuple) -> np.ndarray:
-    flag = cv2.IMREAD_GRAYSCALE if input_shape[2] == 1 else cv2.IMREAD_COLOR
-    image = cv2.imdecode(np.frombuffer(contents, np.uint8), flag)
-    if image is None:
-        raise InputError("could not decode the image (corrupt, truncated or another format)")
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return fit_image(image, input_shape)
-
-
 class Source:
-    """A numbered, streamable set of images; subclasses implement `__len__` and `_records`.
+    """A numbered, streamable set of images; subclasses implement `__len__`, `_payloads`
+    and `_read` (and `_read_batch` where a batch reads faster as a whole).
 
     Attributes:
         spec: the `--data` string it was opened from.
@@ -88,34 +64,44 @@ class Source:
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def records(self, start: int, stop: int) -> tf.data.Dataset:
-        """Records of the images numbered `start` to `stop - 1`, in order, decoded in parallel."""
-        return self._records(int(start), int(stop))
+    def batches(self, start: int, stop: int, batch_size: int) -> tf.data.Dataset:
+        """Records of the images numbered `start` to `stop - 1`, in order, in batches of
+        `batch_size` (the last one shorter), each batch decoded by one call, batches in
+        parallel."""
+        shape = self.input_shape
 
-    def _records(self, start: int, stop: int) -> tf.data.Dataset:
+        def read(payloads):
+            images, errors = self._read_batch(payloads.numpy())
+            return images, np.asarray(errors, dtype=object)
+
+        def decode(position, name, payload, label):
+            images, errors = tf.py_function(read, [payload], (tf.float32, tf.string))
+            return {"position": position, "id": name,
+                    "image": tf.ensure_shape(images, (None, *shape)), "label": label,
+                    "error": tf.ensure_shape(errors, (None,))}
+
+        return self._payloads(int(start), int(stop)).batch(batch_size).map(
+            decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def records(self, start: int, stop: int) -> tf.data.Dataset:
+        """Records of the images numbered `start` to `stop - 1`, one by one, in order."""
+        return self.batches(start, stop, 32).unbatch()
+
+    def _payloads(self, start: int, stop: int) -> tf.data.Dataset:
+        """(position, id, payload, label) of each image, undecoded."""
         raise NotImplementedError
+
+    def _read(self, payload) -> np.ndarray:
+        """One decoded image (H, W, C) from its payload; raises `decode.READ_ERRORS`."""
+        raise NotImplementedError
+
+    def _read_batch(self, payloads: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """(images (B, H, W, C), errors (B,)) of a batch of payloads."""
+        return read_each(self._read, payloads, self.input_shape)
 
     def describe(self) -> dict:
         """What the manifest records about the source."""
         return {"spec": self.spec, "images": len(self)}
-
-    def _decode_map(self, read, dataset: tf.data.Dataset) -> tf.data.Dataset:
-        """Maps (position, id, payload, label) through `read(payload) -> image` in a
-        py_function; an exception becomes the record's error."""
-        shape = self.input_shape
-
-        def safe(payload):
-            try:
-                return read(payload.numpy()), ""
-            except (InputError, OSError, ValueError, cv2.error) as error:
-                return np.zeros(shape, np.float32), " ".join(str(error).split()) or "unreadable"
-
-        def record(position, name, payload, label):
-            image, error = tf.py_function(safe, [payload], (tf.float32, tf.string))
-            return {"position": position, "id": name, "image": tf.ensure_shape(image, shape),
-                    "label": label, "error": tf.ensure_shape(error, ())}
-
-        return dataset.map(record, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     def _check_bytes(self, contents: bytes) -> bytes:
         size = image_size(contents)
@@ -154,20 +140,19 @@ class FolderSource(Source):
         parts = path.relative_to(self.root).parts
         return self.classes.index(parts[0]) if len(parts) > 1 else -1
 
-    def _records(self, start, stop):
+    def _payloads(self, start, stop):
         paths = self.paths[start:stop]
         ids = [p.relative_to(self.root).as_posix() for p in paths]
         labels = [self._label(p) for p in paths]
-        dataset = tf.data.Dataset.from_tensor_slices((
+        return tf.data.Dataset.from_tensor_slices((
             tf.range(start, start + len(paths), dtype=tf.int64), tf.constant(ids, tf.string),
             tf.constant([str(p) for p in paths], tf.string), tf.constant(labels, tf.int64)))
-        return self._decode_map(self._read_file, dataset)
 
-    def _read_file(self, path: bytes) -> np.ndarray:
+    def _read(self, path: bytes) -> np.ndarray:
         path = os.fsdecode(path)
         check_image_file(path, self.max_pixels)
         with open(path, "rb") as handle:
-            return _decoded(handle.read(), self.input_shape)
+            return decoded(handle.read(), self.input_shape)
 
 
 class TFRecordSource(Source):
@@ -189,12 +174,13 @@ class TFRecordSource(Source):
                 tf.constant(0, tf.int64), lambda count, _: count + 1))
         return self._length
 
-    def _records(self, start, stop):
+    def _payloads(self, start, stop):
         raw = tf.data.TFRecordDataset(self.files).skip(start).take(stop - start)
         positions = tf.data.Dataset.range(start, stop)
-        dataset = tf.data.Dataset.zip((positions, raw)).map(_parse_example)
-        return self._decode_map(lambda contents: _decoded(self._check_bytes(contents),
-                                                          self.input_shape), dataset)
+        return tf.data.Dataset.zip((positions, raw)).map(_parse_example)
+
+    def _read(self, contents: bytes) -> np.ndarray:
+        return decoded(self._check_bytes(contents), self.input_shape)
 
 
 def _parse_example(position, serialized):
@@ -235,21 +221,40 @@ class NpySource(Source):
     def __len__(self) -> int:
         return len(self.array)
 
-    def _records(self, start, stop):
+    def _payloads(self, start, stop):
         ids = [f"{self.name}_{index}" for index in range(start, stop)]
-        dataset = tf.data.Dataset.from_tensor_slices((
+        return tf.data.Dataset.from_tensor_slices((
             tf.range(start, stop, dtype=tf.int64), tf.constant(ids, tf.string),
             tf.range(start, stop, dtype=tf.int64),
             tf.fill([stop - start], tf.constant(-1, tf.int64))))
-        return self._decode_map(self._read_row, dataset)
 
-    def _read_row(self, index) -> np.ndarray:
+    def _read(self, index) -> np.ndarray:
         image = np.array(self.array[int(index)])
         if image.dtype.kind == "f" and not (np.isfinite(image).all() and image.min() >= 0
                                             and image.max() <= 1):
             raise InputError(f"expected finite values in [0, 1], got [{image.min():g}, "
                              f"{image.max():g}]")
         return fit_image(image, self.input_shape)
+
+    def _read_batch(self, indices):
+        """The batch's rows read as one block and fitted at once (the same values as `_read`);
+        images out of [0, 1] or needing a resize go through `_read` one by one."""
+        first, stop = int(indices[0]), int(indices[-1]) + 1
+        if stop - first != len(indices):
+            return super()._read_batch(indices)
+        block = np.asarray(self.array[first:stop])
+        valid = np.ones(len(block), bool)
+        if block.dtype.kind == "f":  # NaN fails both comparisons, so they also check finiteness
+            axes = tuple(range(1, block.ndim))
+            valid = (block.min(axis=axes) >= 0) & (block.max(axis=axes) <= 1)
+        fitted = fit_block(block if valid.all() else block[valid], self.input_shape)
+        if fitted is None:
+            return super()._read_batch(indices)
+        if valid.all():
+            return fitted, [""] * len(block)
+        images = np.zeros((len(block), *self.input_shape), np.float32)
+        images[valid] = fitted
+        return read_each(self._read, indices, self.input_shape, np.flatnonzero(~valid), images)
 
 
 class TfdsSource(Source):
@@ -271,14 +276,15 @@ class TfdsSource(Source):
     def __len__(self) -> int:
         return int(self.info.splits[self.split].num_examples)
 
-    def _records(self, start, stop):
+    def _payloads(self, start, stop):
         from cnn_explain_tf.data.tfds_source import tfds_dataset
 
         pairs = tfds_dataset(self.name, self.split).skip(start).take(stop - start)
         positions = tf.data.Dataset.range(start, stop)
         prefix = f"{self.name}:{self.split}:"
-        dataset = tf.data.Dataset.zip((positions, pairs)).map(lambda position, pair: (
+        return tf.data.Dataset.zip((positions, pairs)).map(lambda position, pair: (
             position, tf.strings.join([prefix, tf.strings.as_string(position)]),
             tf.io.serialize_tensor(pair[0]), tf.cast(pair[1], tf.int64)))
-        return self._decode_map(lambda data: fit_image(
-            tf.io.parse_tensor(data, tf.uint8).numpy(), self.input_shape), dataset)
+
+    def _read(self, data: bytes) -> np.ndarray:
+        return fit_image(tf.io.parse_tensor(data, tf.uint8).numpy(), self.input_shape)

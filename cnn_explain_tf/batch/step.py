@@ -41,11 +41,14 @@ class BatchResult:
         return len(self.columns["position"])
 
     @classmethod
-    def concatenate(cls, results: list[BatchResult]) -> BatchResult:
-        """One result holding the rows of `results` in order."""
+    def concatenate(cls, results: list[BatchResult], map_dtype: str | None = None
+                    ) -> BatchResult:
+        """One result holding the rows of `results` in order, its maps cast to `map_dtype` (in
+        the same pass) when given."""
         first = results[0]
         columns = {key: np.concatenate([r.columns[key] for r in results]) for key in first.columns}
-        maps = {key: np.concatenate([r.maps[key] for r in results]) for key in first.maps}
+        maps = {key: np.concatenate([r.maps[key] for r in results], dtype=map_dtype)
+                for key in first.maps}
         images = (None if any(r.images is None for r in results)
                   else np.concatenate([r.images for r in results]))
         return cls(columns, maps, images, [s for r in results for s in r.skipped])
@@ -103,13 +106,15 @@ def explain_records(backend, records: dict, targets=None, keep_images: bool = Fa
         targets: None (the predicted class), an int, or "label".
         keep_images: keep the explained images in the result (for overlays).
     """
-    errors = [_text(value) for value in records["error"]]
+    readable = np.array([not error for error in records["error"]], bool)
     ids = np.array([_text(value) for value in records["id"]], dtype=object)
     positions = np.asarray(records["position"], np.int64)
-    readable = np.array([not error for error in errors], bool)
-    skipped = [(int(positions[i]), ids[i], errors[i]) for i in np.flatnonzero(~readable)]
-    images = np.asarray(records["image"], np.float32)[readable]
-    labels = np.asarray(records["label"], np.int64)[readable]
+    skipped = [(int(positions[i]), ids[i], _text(records["error"][i]))
+               for i in np.flatnonzero(~readable)]
+    images, labels = (np.asarray(records["image"], np.float32),
+                      np.asarray(records["label"], np.int64))
+    if not readable.all():  # (a copy only for a batch with unreadable records)
+        images, labels = images[readable], labels[readable]
     if not len(images):
         return _empty(backend, skipped, keep_images)
     requested = target_array(targets, labels, backend.num_classes)

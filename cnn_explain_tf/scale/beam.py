@@ -29,6 +29,7 @@ from cnn_explain_tf.batch.runs import DatasetResult, Job
 from cnn_explain_tf.batch.shards import write_shard
 from cnn_explain_tf.batch.sources import open_source
 from cnn_explain_tf.batch.step import BatchResult, explain_records
+from cnn_explain_tf.batch.writer import release
 from cnn_explain_tf.scale.common import drive
 
 __all__ = ["ExplainDataset", "ExplanationModelHandler", "explain_dataset_beam"]
@@ -96,8 +97,10 @@ class ExplainDataset(beam.PTransform):
 
 def _shard_records(shard: int, job: Job):
     source = open_source(job.data, job.input_shape, job.max_pixels)
-    for record in source.records(*job.positions(shard)).as_numpy_iterator():
+    iterator = [source.records(*job.positions(shard)).as_numpy_iterator()]  # its only reference
+    for record in iterator[0]:
         yield shard, record
+    release(iterator)
 
 
 def _write(grouped: tuple, job: Job) -> tuple[int, int, int]:
