@@ -33,6 +33,7 @@ MOVED: dict[str, str | tuple[str, ...]] = {
     f"{_ROOT}.serving.command": f"{_ROOT}.cli.export",
     f"{_ROOT}.cgma_shards": (f"{_ROOT}.data.cgma_shards", f"{_ROOT}.training.cgma_writer"),
     f"{_ROOT}.metrics.perturbation": f"{_ROOT}.metrics.faithfulness.curves",
+    f"{_ROOT}.serving.export": f"{_ROOT}.serving.saved_model",
 }
 """Old module path -> new module path, or a tuple of new paths whose public names it merges."""
 

@@ -27,7 +27,12 @@ __all__ = ["INDEX_FILE", "KIND", "MANIFEST_FILE", "SKIPPED_FILE", "DatasetResult
            "explain_shard", "finish", "missing_shards", "record", "start"]
 
 KIND = "explain-dataset"
-MANIFEST_FILE, INDEX_FILE, SKIPPED_FILE = "manifest.json", "index.csv", "skipped.csv"
+MANIFEST_FILE = "manifest.json"
+"""The run's config, library versions and finished shards (JSON), in the run folder."""
+INDEX_FILE = "index.csv"
+"""One row per explained image and method: id, path, prediction, target, metrics, shard."""
+SKIPPED_FILE = "skipped.csv"
+"""The files that could not be read, with the reason, one row each."""
 
 
 @dataclasses.dataclass(frozen=True)

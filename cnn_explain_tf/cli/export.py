@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     and a result line, and returns the exit status. Bad input (`InputError`,
     `UntraceableMethodError`) propagates to the dispatcher (status 2)."""
     from cnn_explain_tf import artifacts
-    from cnn_explain_tf.serving.export import export
+    from cnn_explain_tf.serving.saved_model import export
 
     model = artifacts.load_model(args.model, "model")
     result = export(model, args.out, args.methods, list(args.generator) or None, args.version,

@@ -1,7 +1,6 @@
 """Heat-map evaluation: faithfulness, robustness, complexity, randomisation, localisation."""
 
 from cnn_explain_tf.metrics.base import ModelMetric
-from cnn_explain_tf.metrics.complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.faithfulness import (
     AOPC,
     BASELINES,
@@ -56,6 +55,7 @@ from cnn_explain_tf.metrics.localization import (
     localization_rates,
     pointing_game,
 )
+from cnn_explain_tf.metrics.map_complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.randomisation import (
     RandomisationResult,
     model_parameter_randomisation,
@@ -67,7 +67,7 @@ from cnn_explain_tf.metrics.robustness import (
     max_sensitivity,
     salt_and_pepper,
 )
-from cnn_explain_tf.metrics.scorecard import FAMILIES, Scorecard, scorecard
+from cnn_explain_tf.metrics.scoring import FAMILIES, Scorecard, scorecard
 from cnn_explain_tf.metrics.similarity import SanityCheckResult, map_similarity, sanity_check
 from cnn_explain_tf.metrics.summary import MetricResult, summarise
 

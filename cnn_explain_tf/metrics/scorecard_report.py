@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cnn_explain_tf import report
 from cnn_explain_tf.artifacts import atomic_path, write_json
-from cnn_explain_tf.metrics.scorecard import FAMILIES, Scorecard
+from cnn_explain_tf.metrics.scoring import FAMILIES, Scorecard
 
 __all__ = ["report_results", "scorecard_csv", "write_scorecard"]
 

@@ -31,7 +31,7 @@ from cnn_explain_tf.protocols.fill_blanks.ablations import (
     mask_ablation,
     order_agreement,
 )
-from cnn_explain_tf.protocols.fill_blanks.consistency import (
+from cnn_explain_tf.protocols.fill_blanks.prototypes import (
     CLASSIFIED,
     ConsistencyRow,
     PrototypeSet,

@@ -62,7 +62,7 @@ def _fit(study: Study, pair: Pair, path: Path) -> dict:
 
 
 def table1(study: Study, stage: pipeline.Stage) -> list[Path]:
-    """Table 1's rows of each classifier (`protocols.fill_blanks.consistency_rows`)."""
+    """Table 1's rows of each classifier (`protocols.fill_blanks.prototypes_rows`)."""
     outputs = []
     for pair in study.pairs:
         path = study.table_path(pair)

@@ -13,10 +13,10 @@ from tqdm import tqdm
 
 from cnn_explain_tf.metrics import localisation
 from cnn_explain_tf.metrics.base import ModelMetric
-from cnn_explain_tf.metrics.complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.faithfulness import curves, ordered, sampled
 from cnn_explain_tf.metrics.intervals import Interval, difference_interval
 from cnn_explain_tf.metrics.localization import pointing_game
+from cnn_explain_tf.metrics.map_complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.randomisation import model_parameter_randomisation, random_logit
 from cnn_explain_tf.metrics.robustness import explanation_changes, robustness_family
 from cnn_explain_tf.metrics.summary import MetricResult, summarise
