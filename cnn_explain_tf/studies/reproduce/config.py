@@ -36,8 +36,9 @@ CORE_METHODS = ("gradcam", "gsft", "lsft")
 strategy-2 GANs on the unseen pairs, as in Sec. 4.3.4)."""
 STRATEGY_ONE_LSFT = "lsft_similar"
 """The strategy-1 LSFT on the unseen pairs, compared with strategy 2's for Fig. 9."""
-LEADERBOARD_METHODS = ("saliency", "smoothgrad", "guided_backprop", "deconvnet",
-                       "gradient_x_input", "integrated_gradients", "lrp_epsilon", "occlusion",
+LEADERBOARD_METHODS = ("saliency", "smoothgrad", "vargrad", "squaregrad", "gradient_shap",
+                       "guided_backprop", "deconvnet", "gradient_x_input",
+                       "integrated_gradients", "lrp_epsilon", "occlusion",
                        "rise", "gradcam", "gradcam++", "xgradcam", "hirescam", "layercam",
                        "eigencam", "ablationcam", "scorecam", "guided_gradcam", *VARIANTS)
 """Every explainer of the library (gradients and attributions, perturbations, CAMs, then the
