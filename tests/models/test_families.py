@@ -52,6 +52,7 @@ def check_explainers(arch, names):
         assert maps.min() >= 0 and maps.max() <= 1, name
 
 
+@pytest.mark.e2e  # end to end on every architecture / a whole job: minutes
 @pytest.mark.parametrize("arch", LITE_13)
 def test_lite_model_works_with_the_study_methods_at_its_declared_layer(arch):
     check_explainers(arch, (*PAPER_METHODS, "lrp_epsilon"))
@@ -63,6 +64,7 @@ def test_lite_model_works_with_every_explainer(arch):
     check_explainers(arch, cet.explain.names())
 
 
+@pytest.mark.e2e  # end to end on every architecture / a whole job: minutes
 @pytest.mark.parametrize("arch", ["alexnet", "squeezenet1_0", "squeezenet1_1"])
 def test_classic_nets_explain_at_the_paper_layer(arch):
     model = zoo.build(arch, (64, 64, 3), 4)

@@ -27,6 +27,7 @@ def check_maps(model, names, size):
         assert maps.min() >= 0 and maps.max() <= 1, name
 
 
+@pytest.mark.e2e  # end to end on every architecture / a whole job: minutes
 @pytest.mark.parametrize("arch", LITE)
 def test_lite_nets_work_with_every_explainer(arch):
     model = zoo.build(arch, (16, 16, 1), 3)

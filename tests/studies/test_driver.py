@@ -103,6 +103,7 @@ TWO_RUNS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.e2e  # end to end on every architecture / a whole job: minutes
 def test_two_processes_into_one_folder_build_each_stage_once(tmp_path):
     out, log = tmp_path / "run", tmp_path / "built.log"
     command = [sys.executable, "-c", TWO_RUNS, str(out)]

@@ -54,6 +54,7 @@ def test_one_step_under_mixed_bfloat16_keeps_a_float32_image_and_restores_policy
     assert trainer.decoder.output.dtype == "float32" and np.isfinite(logs["loss"])
 
 
+@pytest.mark.e2e  # end to end on every architecture / a whole job: minutes
 def test_job_writes_decoder_classifier_and_json_then_resume_skips(tmp_path):
     result = decoder.train_decoder(tmp_path, TINY, QUIET)
     meta = json.loads((tmp_path / "decoder.json").read_text())
@@ -77,6 +78,7 @@ def test_job_writes_decoder_classifier_and_json_then_resume_skips(tmp_path):
     assert {"random_encoder_test_loss", "random_encoder_test_mse"} <= set(meta["metrics"])
 
 
+@pytest.mark.e2e  # end to end on every architecture / a whole job: minutes
 def test_the_zoo_classifier_is_trained_before_it_is_inverted(tmp_path):
     config = dataclasses.replace(TINY, random_encoder=False, max_examples=256, max_test_examples=64,
                                  classifier_epochs=3)
