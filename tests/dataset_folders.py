@@ -2,7 +2,8 @@
 
 import cv2
 import numpy as np
-from helpers import images
+import pytest
+from helpers import classifier, images
 
 
 def write_folder(root, count: int, corrupt: bool = True, seed: int = 0):
@@ -22,3 +23,33 @@ def write_folder(root, count: int, corrupt: bool = True, seed: int = 0):
         (root / "a" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     (root / "a" / "notes.txt").write_text("not an image")
     return sorted(names)
+
+
+def saved_classifier(tmp_path_factory, model=None):
+    """The path of `model` (default: a tiny 16x16, 4-class classifier) saved as a .keras file."""
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    (classifier(size=16, classes=4) if model is None else model).save(path)
+    return path
+
+
+def image_folder(tmp_path_factory, count: int):
+    """A fresh folder written by `write_folder(root, count)`."""
+    root = tmp_path_factory.mktemp("images")
+    write_folder(root, count)
+    return root
+
+
+@pytest.fixture(scope="module")
+def model():
+    """A tiny 16x16, 4-class classifier (the fixture the batch and scale tests share)."""
+    return classifier(size=16, classes=4)
+
+
+@pytest.fixture(scope="module")
+def model_path(model, tmp_path_factory):
+    return saved_classifier(tmp_path_factory, model)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return image_folder(tmp_path_factory, 7)

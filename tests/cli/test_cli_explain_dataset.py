@@ -4,25 +4,19 @@ import csv
 
 import numpy as np
 import pytest
-from dataset_folders import write_folder
+from dataset_folders import image_folder, saved_classifier
 
 from cnn_explain_tf import batch, cli
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
-    from helpers import classifier
-
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    classifier(size=16, classes=4).save(path)
-    return path
+    return saved_classifier(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("images")
-    write_folder(root, 5)
-    return root
+    return image_folder(tmp_path_factory, 5)
 
 
 def one_error_line(capsys, argv) -> str:
