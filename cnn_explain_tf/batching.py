@@ -10,10 +10,10 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf import graph
-from cnn_explain_tf.cache import MODEL_CACHE, ModelCache, weak_method
+from cnn_explain_tf.cache import MODEL_CACHE, weak_method
 from cnn_explain_tf.validation import check_images, check_positive_int, check_targets
 
-__all__ = ["MODEL_CACHE", "ModelCache", "ModelRunner", "batched", "weak_method"]
+__all__ = ["ModelRunner", "batched"]
 
 
 def batched(step: Callable, arrays: tuple[np.ndarray, ...], batch_size: int) -> np.ndarray:

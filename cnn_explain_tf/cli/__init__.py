@@ -61,9 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = _command_module(module_name)
-        if module is None:
-            continue
+        module = importlib.import_module(module_name)
         command = commands.add_parser(name, help=help_text, parents=[verbose])
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
@@ -106,12 +104,3 @@ def quiet_python_loggers() -> None:
     for name in ("tensorflow", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-
-def _command_module(module_name: str):
-    """The command's module, or None while it is not written yet (only that module missing)."""
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        return None

@@ -5,8 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnn_explain_tf.metrics.faithfulness.engine import BASELINES, Perturber, baseline_images
-from cnn_explain_tf.validation import InputError, check_positive_int, describe
+from cnn_explain_tf.metrics.faithfulness.engine import (
+    Perturber,
+    baseline_images,
+    check_baseline,
+)
+from cnn_explain_tf.validation import check_positive_int
 
 
 def patch_ranks(maps: np.ndarray, patch_size: int) -> np.ndarray:
@@ -54,7 +58,7 @@ class PerturbationMetric(Perturber):
         super().__init__(model, batch_size)
         self.patch_size = check_positive_int("patch_size", patch_size)
         self.steps = None if steps is None else check_positive_int("steps", steps)
-        self.fill = _check_fill(fill)
+        self.fill = check_baseline(fill, "fill")
         self.seed = seed
 
     def detailed_evaluate(self, images, maps, targets=None) -> np.ndarray:
@@ -166,11 +170,3 @@ def insertion_auc(model: keras.Model, images, maps, targets=None, patch_size: in
     return InsertionAUC(model, batch_size, patch_size, steps, fill, seed).evaluate(
         images, maps, targets)
 
-
-def _check_fill(fill):
-    if isinstance(fill, str) and fill in (*BASELINES, "uniform"):
-        return fill
-    if isinstance(fill, (int, float, np.floating)) and not isinstance(fill, bool) and (
-            0.0 <= fill <= 1.0):
-        return float(fill)
-    raise InputError(f"fill: expected a value in [0, 1] or 'uniform', got {describe(fill)}")

@@ -21,14 +21,15 @@ BASELINES = ("black", "blur", "mean", "noise")
 [0, 1] is a constant baseline; "uniform" is the older name of "noise"."""
 
 
-def check_baseline(baseline):
-    """Returns `baseline` (a name of `BASELINES`, "uniform", or a float in [0, 1]) or raises."""
+def check_baseline(baseline, name: str = "baseline"):
+    """Returns `baseline` (a name of `BASELINES`, "uniform", or a float in [0, 1]) or raises an
+    InputError naming the argument `name`."""
     if isinstance(baseline, str) and baseline in (*BASELINES, "uniform"):
         return baseline
     if isinstance(baseline, (int, float, np.floating)) and not isinstance(baseline, bool) and (
             0.0 <= baseline <= 1.0):
         return float(baseline)
-    raise InputError(f"baseline: expected a value in [0, 1] or one of {list(BASELINES)}, got "
+    raise InputError(f"{name}: expected a value in [0, 1] or one of {list(BASELINES)}, got "
                      f"{describe(baseline)}")
 
 
