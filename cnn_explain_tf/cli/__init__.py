@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "randomisation, localisation (HTML, CSV, JSON)"),
 }
 """Sub-command name -> (its module, with `add_arguments(parser)` and `run(args)`, its help)."""
+BAD_INPUT = (ValueError, TypeError, OSError)
+"""The exceptions of bad input and file-system faults (`InputError` is a ValueError)."""
 VERBOSE_HELP = "show TensorFlow's start-up logging (or set CNN_EXPLAIN_TF_VERBOSE=1)"
 
 
@@ -84,19 +86,20 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "out", None) is not None:
             output_dir(args.out)
         return args.handler(args)
-    except Exception as error:  # noqa: BLE001 - narrowed by `typed_errors` below
-        light = isinstance(error, (ValueError, TypeError, OSError))  # no TensorFlow import
-        if not light and not isinstance(error, typed_errors()):
+    except Exception as error:  # noqa: BLE001 - narrowed to bad input just below
+        if not (isinstance(error, BAD_INPUT) or isinstance(error, training_errors())):
             raise
         print(f"cnn-explain {args.command}: error: {error}", file=sys.stderr)
         return 2
 
 
-def typed_errors() -> tuple[type[Exception], ...]:
-    """The exceptions that a command reports as bad input (status 2) instead of a traceback."""
+def training_errors() -> tuple[type[Exception], ...]:
+    """The training errors a command reports like bad input (status 2): a checkpoint that cannot
+    be resumed, a diverged run. Imported only when an error is not `BAD_INPUT` (they load
+    TensorFlow)."""
     from cnn_explain_tf.training.checkpoints import CheckpointError, TrainingDivergedError
 
-    return ValueError, TypeError, OSError, CheckpointError, TrainingDivergedError
+    return CheckpointError, TrainingDivergedError
 
 
 def quiet_python_loggers() -> None:
