@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,12 +20,22 @@ import tensorflow as tf
 from cnn_explain_tf._version import __version__
 from cnn_explain_tf.validation import InputError
 
-__all__ = ["UnreadableModelError", "atomic_path", "config_hash", "library_versions", "load_model",
-           "read_json", "reusable", "save_model", "write_json"]
+__all__ = ["TEMPORARY", "UnreadableModelError", "atomic_path", "config_hash", "is_temporary",
+           "library_versions", "load_model", "read_json", "reusable", "save_model", "write_json"]
 
 
 class UnreadableModelError(InputError):
     """A model file exists but is not a readable `.keras` file: corrupt, truncated or other."""
+
+
+TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$|^\.write-test-[a-z0-9_]{8}$")
+"""Names of `atomic_path`'s temporaries (`.<stem>.<random>.tmp<suffix>`) and of the write probes
+(`.write-test-<random>`) that `pipeline.claim` and the command line's output check create."""
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of `atomic_path`'s temporaries (or a write probe)."""
+    return TEMPORARY.match(name) is not None
 
 
 @contextlib.contextmanager

@@ -112,8 +112,8 @@ def test_temporary_names_are_those_of_atomic_path(tmp_path):
         seen.append(temporary.name)
     with artifacts.atomic_path(tmp_path / "noext") as temporary:
         seen.append(temporary.name)
-    assert all(pipeline.is_temporary(name) for name in seen), seen
-    assert not any(pipeline.is_temporary(name) for name in (
+    assert all(artifacts.is_temporary(name) for name in seen), seen
+    assert not any(artifacts.is_temporary(name) for name in (
         "digits__cnn3.keras", ".lock", "run.json", ".hidden", "a.tmp.png"))
 
 

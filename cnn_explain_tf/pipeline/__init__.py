@@ -7,7 +7,6 @@ run folder; `lock`: the one-run-per-folder lock and the clearing of a killed run
 from cnn_explain_tf.pipeline.lock import (
     LOCK_FILE,
     RunLock,
-    is_temporary,
     remove_stale_temporaries,
     waiting,
 )
@@ -22,5 +21,5 @@ from cnn_explain_tf.pipeline.stages import (
 )
 
 __all__ = ["LOCK_FILE", "RUN_FILE", "STAGE_FILE", "Claim", "RunLock", "Stage", "chain", "claim",
-           "is_temporary", "now", "record_fresh_seconds", "remove_stale_temporaries",
+           "now", "record_fresh_seconds", "remove_stale_temporaries",
            "resolve_preset", "run_stages", "waiting"]

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from cnn_explain_tf.artifacts import is_temporary
 from cnn_explain_tf.validation import InputError
 
 try:
@@ -25,13 +25,10 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None
 
-__all__ = ["LOCK_FILE", "RunLock", "is_temporary", "remove_stale_temporaries", "waiting"]
+__all__ = ["LOCK_FILE", "RunLock", "remove_stale_temporaries", "waiting"]
 
 LOCK_FILE = ".lock"
 """The lock file of a run folder (kept: deleting a lock file would let two runs in at once)."""
-TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$|^\.write-test-[a-z0-9_]{8}$")
-"""Names of `artifacts.atomic_path`'s temporaries (`.<stem>.<random>.tmp<suffix>`) and of the
-write probe of `claim` (`.write-test-<random>`)."""
 _WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar("wait_for_run_lock", default=True)
 _HELD: dict[Path, list] = {}  # lock file -> [open file, count of this process's holds]
 _GUARD = threading.Lock()
@@ -117,11 +114,6 @@ def _lock(handle, path: Path, wait: bool) -> None:
                              "another --out") from None
     print(f"waiting for the run holding {path} ...", file=sys.stderr, flush=True)
     fcntl.flock(handle, fcntl.LOCK_EX)
-
-
-def is_temporary(name: str) -> bool:
-    """Whether a file name is one of `artifacts.atomic_path`'s temporaries (or a write probe)."""
-    return TEMPORARY.match(name) is not None
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cnn_explain_tf import artifacts
-from cnn_explain_tf.pipeline.lock import LOCK_FILE, RunLock, is_temporary, remove_stale_temporaries
+from cnn_explain_tf.pipeline.lock import LOCK_FILE, RunLock, remove_stale_temporaries
 from cnn_explain_tf.pipeline.stages import now
 from cnn_explain_tf.validation import InputError
 
@@ -110,7 +110,8 @@ def _refuse_foreign(out_dir: Path, kind: str) -> None:
     """Refuses a folder with files other than a run's lock and temporaries but no run file."""
     if (out_dir / RUN_FILE).exists():
         return
-    if any(path.name != LOCK_FILE and not is_temporary(path.name) for path in out_dir.iterdir()):
+    if any(path.name != LOCK_FILE and not artifacts.is_temporary(path.name)
+           for path in out_dir.iterdir()):
         raise InputError(f"out: expected a new or empty directory, or one holding a {kind} "
                          f"run, got {out_dir} with other files and no {RUN_FILE}. Choose another "
                          "--out")
