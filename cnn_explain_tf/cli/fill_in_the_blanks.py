@@ -20,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--dataset", help="the dataset of --classifier")
     parser.add_argument("--num-masks", type=int, help="override N*, kept masks per image")
     parser.add_argument("--count", type=int, help="override the test images of Table 1")
+    parser.add_argument("--fill-rule",
+                        help="override Eq. 4's normalisation before the threshold: minmax "
+                             "(default), positive or symmetric (see the Fill in the blanks "
+                             "guide)")
     return parser
 
 
@@ -29,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from cnn_explain_tf.studies.fill_in_the_blanks import run_study as fill_in_the_blanks
 
     config = preset_config(PRESETS, args.preset, num_masks=args.num_masks, count=args.count,
-                           seed=args.seed, datasets=(args.dataset,) if args.dataset else None)
+                           seed=args.seed, datasets=(args.dataset,) if args.dataset else None,
+                           fill_rule=args.fill_rule)
     return run_study(args, lambda verbose: fill_in_the_blanks(
         args.out, config, classifier=args.classifier, verbose=verbose))

@@ -151,6 +151,18 @@ def test_no_kept_mask_names_the_observed_predictions():
         explainer(np.zeros((1, 8, 8, 1), np.float32), targets=2)
 
 
+@pytest.mark.parametrize(("rule", "on"), [("positive", lambda d: d >= 0.5 * d.max()),
+                                           ("symmetric", lambda d: d >= 0)])
+def test_fill_rule_switches_on_the_pixels_of_its_rule(model, rule, on):
+    """The random mode's prototype is T(E[dx]) of the whole image, so the rule is visible in it."""
+    images = helpers.images(2, 16, seed=6)
+    result = cet.probes.FillInTheBlanks(model, num_masks=32, batch_size=32, fill_rule=rule,
+                                        verbose=0)(images)
+    for prototype, direction in zip(result.prototypes, result.directions, strict=True):
+        np.testing.assert_array_equal(prototype, on(direction).astype(np.float32))
+        assert 0 < prototype.mean() < 1
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"mask_ratio": 0.0}, r"mask_ratio: expected a float in \(0, 1\), got 0.0"),
     ({"mask_ratio": 1.5}, r"mask_ratio: expected a float in \(0, 1\), got 1.5"),
@@ -158,6 +170,7 @@ def test_no_kept_mask_names_the_observed_predictions():
     ({"direction": "newton"}, r"direction: expected one of \['gradient', 'bfgs'\]"),
     ({"num_masks": 0}, "num_masks: expected an int >= 1, got 0"),
     ({"threshold": 1.5}, r"threshold: expected a float in \[0, 1\], got 1.5"),
+    ({"fill_rule": "sign"}, r"fill_rule: expected one of \['minmax', 'positive', 'symmetric'\]"),
     ({"seed": -1}, r"seed: expected an int in \[0, 2147483647\], got -1"),
     ({"seed": 2**31}, r"seed: expected an int in \[0, 2147483647\], got 2147483648"),
 ])

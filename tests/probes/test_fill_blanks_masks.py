@@ -45,6 +45,33 @@ def test_threshold_turns_on_the_normalised_values_at_or_above_it(threshold, expe
     np.testing.assert_array_equal(binary.numpy().ravel(), expected)
 
 
+@pytest.mark.parametrize(("rule", "soft", "binary"), [
+    # dx = -2 -1 0 1 4 over the blanks; min-max: (dx + 2) / 6, so -1 -> 1/6, 1 -> 1/2 (on)
+    ("minmax", [0, 1 / 6, 2 / 6, 3 / 6, 1], [0, 0, 0, 1, 1]),
+    # positive part over its max 4: only dx >= 2 is on at 0.5
+    ("positive", [0, 0, 0, 0.25, 1], [0, 0, 0, 0, 1]),
+    # (1 + dx / 4) / 2: 0 -> 0.5, so every update that is not negative is on at 0.5
+    ("symmetric", [0.25, 0.375, 0.5, 0.625, 1], [0, 0, 1, 1, 1])])
+def test_fill_rules_normalise_as_documented(rule, soft, binary):
+    directions = tf.constant([-2.0, -1.0, 0.0, 1.0, 4.0, 9.0])[None, None, :, None]
+    region = tf.constant([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])[None, None, :, None]  # 9 is kept
+    scaled = masks.threshold_fill(directions, region, binarize=False, rule=rule).numpy().ravel()
+    np.testing.assert_allclose(scaled, [*soft, 0], atol=1e-7)
+    on = masks.threshold_fill(directions, region, rule=rule).numpy().ravel()
+    np.testing.assert_array_equal(on, [*binary, 0])
+
+
+@pytest.mark.parametrize("rule", masks.FILL_RULES)
+def test_fill_rules_fill_nothing_for_a_flat_or_negative_update(rule):
+    flat = masks.threshold_fill(tf.zeros((1, 1, 4, 1)), tf.ones((1, 1, 4, 1)), rule=rule)
+    negative = masks.threshold_fill(-tf.constant([1.0, 2.0, 3.0, 4.0])[None, None, :, None],
+                                    tf.ones((1, 1, 4, 1)), rule=rule)
+    # a flat update has no direction: min-max and positive fill 0, symmetric maps 0 to 0.5
+    assert flat.numpy().sum() == (4 if rule == "symmetric" else 0)
+    # an update that is negative everywhere: min-max still turns on its largest half
+    assert negative.numpy().sum() == (2 if rule == "minmax" else 0)
+
+
 @pytest.mark.parametrize(("grid", "ratio", "blanks"), [
     ((8, 8), 0.25, 16), ((2, 2), 0.1, 1), ((3, 3), 0.5, 4), ((2, 2), 0.99, 4)])
 def test_blank_count_rounds_the_ratio_and_keeps_one_to_all(grid, ratio, blanks):

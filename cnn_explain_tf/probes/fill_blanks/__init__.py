@@ -9,6 +9,7 @@ from cnn_explain_tf.probes.fill_blanks.directions import (
     value_and_gradient,
 )
 from cnn_explain_tf.probes.fill_blanks.masks import (
+    FILL_RULES,
     blank_count,
     patch_grid,
     progressive_masks,
@@ -24,7 +25,7 @@ from cnn_explain_tf.probes.fill_blanks.probe import (
     NoMaskKeptError,
 )
 
-__all__ = ["DIRECTIONS", "LINE_SEARCH_STEPS", "MODES", "FillInTheBlanks", "FillResult",
-           "NoMaskKeptError", "bfgs_direction", "blank_count", "gradient_direction",
+__all__ = ["DIRECTIONS", "FILL_RULES", "LINE_SEARCH_STEPS", "MODES", "FillInTheBlanks",
+           "FillResult", "NoMaskKeptError", "bfgs_direction", "blank_count", "gradient_direction",
            "line_search", "patch_grid", "progressive_masks", "progressive_steps",
            "quasi_newton_direction", "random_masks", "threshold_fill", "value_and_gradient"]

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from cnn_explain_tf.validation import InputError
 
-__all__ = ["blank_count", "patch_grid", "progressive_masks", "progressive_steps", "random_masks",
-           "threshold_fill"]
+__all__ = ["FILL_RULES", "blank_count", "patch_grid", "progressive_masks", "progressive_steps",
+           "random_masks", "threshold_fill"]
 
 
 def patch_grid(size: Sequence[int], patch_size: int) -> tuple[int, int]:
@@ -101,28 +101,67 @@ def _patches_to_pixels(masks: tf.Tensor, grid: Sequence[int], patch_size: int) -
     return tf.repeat(tf.repeat(masks, patch_size, axis=-2), patch_size, axis=-1)
 
 
+FILL_RULES = ("minmax", "positive", "symmetric")
+"""The normalisations N of Eq. 4's T(dx) = Binarize(N(dx)) that `threshold_fill` offers, each over
+one sample's blanks: "minmax" (dx - min) / (max - min); "positive" max(dx, 0) / max(dx), so only a
+positive update can switch a pixel on; "symmetric" (1 + dx / max|dx|) / 2, which maps dx = 0 to
+0.5, so threshold 0.5 switches on exactly the pixels whose update is not negative (the red part of
+the paper's Fig. 1)."""
+
+
 def threshold_fill(directions: tf.Tensor, regions: tf.Tensor, binarize: bool = True,
-                   threshold: float = 0.5) -> tf.Tensor:
-    """T(dx): min-max normalise each sample's direction over its region, then binarise it.
+                   threshold: float = 0.5, rule: str = "minmax") -> tf.Tensor:
+    """T(dx): normalise each sample's direction over its region by `rule`, then binarise it.
+
+    The paper names neither the normalisation nor the threshold of Eq. 4; `FILL_RULES` lists
+    the normalisations offered. Min-max scaling ("minmax") maps a sample's smallest update to 0
+    and its largest to 1, so at threshold 0.5 it switches on pixels whose update is negative
+    whenever the midpoint of the updates is negative.
 
     Args:
         directions: (n, H, W, C) dx.
         regions: (n, H, W, 1) 1 where the fill applies (the blanks), 0 elsewhere.
         binarize: threshold the normalised values into {0, 1}.
         threshold: values >= threshold become 1.
+        rule: one of `FILL_RULES`.
 
     Returns:
         (n, H, W, C) fills in [0, 1] ({0, 1} with `binarize`), 0 outside the regions.
 
     References: "Fill in the Blanks: Rethinking Interpretability in Vision", Eq. 4
-        (T = Binarize(normalize(M~(dx)))) and Section 4.6 (the choice of binarisation).
+        (T = Binarize(normalize(M~(dx)))), Fig. 1 (positive updates in red) and Section 4.6
+        (the choice of binarisation).
     """
     inside = tf.broadcast_to(regions > 0, tf.shape(directions))
-    axes = [1, 2, 3]
-    low = tf.reduce_min(tf.where(inside, directions, np.inf), axis=axes, keepdims=True)
-    high = tf.reduce_max(tf.where(inside, directions, -np.inf), axis=axes, keepdims=True)
-    span = high - low
-    scaled = tf.math.divide_no_nan(directions - low, tf.where(span > 1e-12, span, 0.0))
+    scaled = _NORMALISATIONS[rule](directions, inside)
     if binarize:
         scaled = tf.cast(scaled >= threshold, tf.float32)
     return tf.where(inside, scaled, 0.0)
+
+
+def _extreme(values: tf.Tensor, inside: tf.Tensor, reduce, fill: float) -> tf.Tensor:
+    """`reduce` (tf.reduce_min / max) of each sample's `values` over its region, kept dims."""
+    return reduce(tf.where(inside, values, fill), axis=[1, 2, 3], keepdims=True)
+
+
+def _ratio(numerator: tf.Tensor, denominator: tf.Tensor) -> tf.Tensor:
+    """numerator / denominator, 0 where the denominator is (near) 0: a flat update fills 0."""
+    return tf.math.divide_no_nan(numerator, tf.where(denominator > 1e-12, denominator, 0.0))
+
+
+def _minmax(directions: tf.Tensor, inside: tf.Tensor) -> tf.Tensor:
+    low = _extreme(directions, inside, tf.reduce_min, np.inf)
+    return _ratio(directions - low, _extreme(directions, inside, tf.reduce_max, -np.inf) - low)
+
+
+def _positive(directions: tf.Tensor, inside: tf.Tensor) -> tf.Tensor:
+    positive = tf.nn.relu(directions)
+    return _ratio(positive, _extreme(positive, inside, tf.reduce_max, 0.0))
+
+
+def _symmetric(directions: tf.Tensor, inside: tf.Tensor) -> tf.Tensor:
+    largest = _extreme(tf.abs(directions), inside, tf.reduce_max, 0.0)
+    return 0.5 + 0.5 * _ratio(directions, largest)
+
+
+_NORMALISATIONS = {"minmax": _minmax, "positive": _positive, "symmetric": _symmetric}

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_explain_tf.probes.base import Probe
-from cnn_explain_tf.probes.fill_blanks.masks import patch_grid
+from cnn_explain_tf.probes.fill_blanks.masks import FILL_RULES, patch_grid
 from cnn_explain_tf.probes.fill_blanks.modes import MODES, NoMaskKeptError
 from cnn_explain_tf.probes.fill_blanks.steps import DIRECTIONS, FillSteps
 from cnn_explain_tf.validation import (
@@ -89,6 +89,8 @@ class FillInTheBlanks(Probe):
         mode: "random" or "progressive" (see `modes.MODES`).
         direction: "gradient" (first order) or "bfgs" (a few BFGS steps); see `DIRECTIONS`.
         binarize: T thresholds the normalised fill into {0, 1}.
+        fill_rule: the normalisation of Eq. 4 before the threshold, one of `FILL_RULES`:
+            "minmax" (default), "positive" or "symmetric" (see `threshold_fill`).
         threshold: the binarisation threshold on the normalised fill: a value >= threshold
             becomes 1 (0 turns every blank pixel on, 1 only the pixels of the largest dx).
         bfgs_steps: BFGS iterations for direction="bfgs".
@@ -109,7 +111,8 @@ class FillInTheBlanks(Probe):
 
     def __init__(self, model: keras.Model, mask_ratio: float = 0.25, patch_size: int = 2,
                  num_masks: int = 10_000, mode: str = "random", direction: str = "gradient",
-                 binarize: bool = True, *, threshold: float = 0.5, bfgs_steps: int = 3,
+                 binarize: bool = True, *, threshold: float = 0.5, fill_rule: str = "minmax",
+                 bfgs_steps: int = 3,
                  max_draws: int | None = None, batch_size: int = 256, seed: int = 0,
                  verbose: int = 1, output: int | None = None):
         super().__init__(model, output=output, batch_size=batch_size)
@@ -117,6 +120,7 @@ class FillInTheBlanks(Probe):
         self.threshold = _check_fraction("threshold", threshold, open_interval=False)
         self.mode = check_choice("mode", mode, list(MODES))
         self.direction = check_choice("direction", direction, list(DIRECTIONS))
+        self.fill_rule = check_choice("fill_rule", fill_rule, list(FILL_RULES))
         self.num_masks = check_positive_int("num_masks", num_masks)
         self.max_draws = check_positive_int("max_draws", max_draws or 10 * self.num_masks)
         self.bfgs_steps = check_positive_int("bfgs_steps", bfgs_steps)
@@ -128,7 +132,8 @@ class FillInTheBlanks(Probe):
         self.steps = FillSteps.shared(
             model, direction=self.direction, bfgs_steps=self.bfgs_steps,
             mask_ratio=self.mask_ratio, patch_size=self.patch_size, binarize=self.binarize,
-            threshold=self.threshold, batch_size=self.batch_size, output=output)
+            threshold=self.threshold, fill_rule=self.fill_rule, batch_size=self.batch_size,
+            output=output)
         """The graph steps, shared by the probes of the model with the same settings."""
 
     def __call__(self, images, targets=None) -> FillResult:

@@ -32,18 +32,18 @@ class FillSteps(Probe):
     """The graph functions of Fill in the blanks for one classifier and one set of settings.
 
     A step's graph depends on the direction, bfgs_steps, mask_ratio, patch_size, binarize,
-    threshold, batch_size and output only (N*, seeds and max_draws are inputs), so the probes
-    of one classifier with those settings share one `FillSteps` (`shared`), an entry of
-    `cache.MODEL_CACHE` that holds the classifier weakly; its compiled steps go with it.
+    threshold, fill_rule, batch_size and output only (N*, seeds and max_draws are inputs), so
+    the probes of one classifier with those settings share one `FillSteps` (`shared`), an entry
+    of `cache.MODEL_CACHE` that holds the classifier weakly; its compiled steps go with it.
     """
 
     def __init__(self, model: keras.Model, *, direction: str, bfgs_steps: int, mask_ratio: float,
                  patch_size: int, binarize: bool, threshold: float, batch_size: int,
-                 output: int | None):
+                 output: int | None, fill_rule: str = "minmax"):
         super().__init__(model, output=output, batch_size=batch_size)
         self.direction, self.bfgs_steps = direction, bfgs_steps
         self.mask_ratio, self.patch_size = mask_ratio, patch_size
-        self.binarize, self.threshold = binarize, threshold
+        self.binarize, self.threshold, self.fill_rule = binarize, threshold, fill_rule
         self._update = DIRECTIONS[direction](bfgs_steps)
 
     @classmethod
@@ -54,7 +54,7 @@ class FillSteps(Probe):
 
     def fill(self, direction: tf.Tensor, regions: tf.Tensor) -> tf.Tensor:
         """T(dx) on `regions` (1: fill, 0: keep): normalised, binarised with the settings."""
-        return threshold_fill(direction, regions, self.binarize, self.threshold)
+        return threshold_fill(direction, regions, self.binarize, self.threshold, self.fill_rule)
 
     def direction_and_predictions(self, images: tf.Tensor, targets: tf.Tensor,
                                   regions: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -96,7 +96,8 @@ def binarization(model: keras.Model, images, labels, thresholds: Sequence[float]
     settings = {**{f"threshold {t}": (True, t) for t in thresholds}, "not binarised": (False, 0.5)}
     expectation = FillInTheBlanks(model, verbose=0, **options)(images, labels).directions
     everywhere = np.ones_like(expectation[..., :1])
-    random = {name: threshold_fill(expectation, everywhere, *setting).numpy()
+    rule = options.get("fill_rule", "minmax")
+    random = {name: threshold_fill(expectation, everywhere, *setting, rule).numpy()
               for name, setting in settings.items()}
     progressive = {name: FillInTheBlanks(model, mode="progressive", binarize=binarize,
                                          threshold=threshold, verbose=0,

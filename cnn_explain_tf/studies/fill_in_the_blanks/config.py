@@ -7,8 +7,8 @@ import dataclasses
 from cnn_explain_tf import data
 from cnn_explain_tf._version import __version__
 from cnn_explain_tf.models.fill_blanks import ARCHS
-from cnn_explain_tf.probes.fill_blanks import patch_grid
-from cnn_explain_tf.validation import InputError, check_config
+from cnn_explain_tf.probes.fill_blanks import FILL_RULES, patch_grid
+from cnn_explain_tf.validation import InputError, check_choice, check_config
 
 __all__ = ["PRESETS", "STAGES", "StudyConfig"]
 
@@ -40,6 +40,8 @@ class StudyConfig:
         mask_ratio: eta, fraction of patches blanked per mask, in (0, 1) (paper: 0.25).
         patch_size: side of a square patch in pixels (paper: 2).
         threshold: Eq. 4's binarisation threshold on the normalised fill, in [0, 1].
+        fill_rule: Eq. 4's normalisation before the threshold, one of
+            `probes.fill_blanks.FILL_RULES` (see `threshold_fill`).
         ratios, patch_sizes: Fig. 4's grid.
         thresholds: Fig. 6's binarisation thresholds.
         shown: test images in Figs. 3, 5 and 6.
@@ -67,6 +69,7 @@ class StudyConfig:
     mask_ratio: float = 0.25
     patch_size: int = 2
     threshold: float = 0.5
+    fill_rule: str = "minmax"
     ratios: tuple[float, ...] = (0.1, 0.25, 0.5)
     patch_sizes: tuple[int, ...] = (1, 2, 4)
     thresholds: tuple[float, ...] = (0.25, 0.5, 0.75)
@@ -98,6 +101,7 @@ class StudyConfig:
         if not all(0 <= t <= 1 for t in (self.threshold, *self.thresholds)):
             raise InputError(f"threshold: expected floats in [0, 1], got {self.threshold} and "
                              f"thresholds {self.thresholds}")
+        check_choice("fill_rule", self.fill_rule, list(FILL_RULES))
         for patch in (self.patch_size, *self.patch_sizes):
             patch_grid(self.image_size, patch)  # raises naming the divisors
 
@@ -109,9 +113,11 @@ class StudyConfig:
                 "datasets", "archs", "image_size", "epochs", "train_examples", "batch_size",
                 "mask_augmentation", "mask_ratio", "patch_size", "seed")},
             "table1": {k: as_dict[k] for k in (
-                "count", "num_masks", "mask_ratio", "patch_size", "threshold", "resamples")},
+                "count", "num_masks", "mask_ratio", "patch_size", "threshold", "fill_rule",
+                "resamples")},
             "figures": {k: as_dict[k] for k in (
-                "ratios", "patch_sizes", "thresholds", "shown", "figure_masks", "bfgs_steps")},
+                "ratios", "patch_sizes", "thresholds", "shown", "figure_masks", "bfgs_steps",
+                "fill_rule")},
         }
         return {stage: {**config, "version": __version__} for stage, config in own.items()}
 

@@ -41,5 +41,5 @@ def probe_options(study: Study, num_masks: int) -> dict:
     """The `FillInTheBlanks` options of the study, with `num_masks` kept masks."""
     config = study.config
     return {"mask_ratio": config.mask_ratio, "patch_size": config.patch_size,
-            "num_masks": num_masks, "threshold": config.threshold, "seed": config.seed,
-            "batch_size": 256}
+            "num_masks": num_masks, "threshold": config.threshold,
+            "fill_rule": config.fill_rule, "seed": config.seed, "batch_size": 256}

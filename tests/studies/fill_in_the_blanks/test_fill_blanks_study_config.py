@@ -25,6 +25,7 @@ from cnn_explain_tf.validation import InputError
                                    r"\['vgg99'\]"),
     ({"datasets": ()}, "datasets: expected at least one name, got none"),
     ({"num_masks": 0}, "num_masks: expected an int >= 1, got 0"),
+    ({"fill_rule": "sign"}, r"fill_rule: expected one of \['minmax', 'positive', 'symmetric'\]"),
 ])
 def test_bad_config_values_are_refused_by_name(change, message):
     with pytest.raises(InputError, match=message):
