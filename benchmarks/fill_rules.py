@@ -7,7 +7,7 @@ Trains the quick preset's `cnn3` and `resnet5` on the embedded digits (or reuses
 100-199) and then on the reported images (test images 0-99). The rule is chosen on the selection
 images only (highest mean progressive accuracy over the two classifiers); the reported images
 give each rule's accuracy with its bootstrap 95 % interval and its paired difference with the
-default "minmax" rule (the same images resampled for both). Writes `fill_rules.json` to --out
+"minmax" rule (the same images resampled for both). Writes `fill_rules.json` to --out
 and prints the table.
 """
 

@@ -21,9 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--num-masks", type=int, help="override N*, kept masks per image")
     parser.add_argument("--count", type=int, help="override the test images of Table 1")
     parser.add_argument("--fill-rule",
-                        help="override Eq. 4's normalisation before the threshold: minmax "
-                             "(default), positive or symmetric (see the Fill in the blanks "
-                             "guide)")
+                        help="Eq. 4's normalisation before the threshold in both modes: "
+                             "minmax, positive or symmetric (default: minmax for random, "
+                             "symmetric for progressive; see the Fill in the blanks page)")
     return parser
 
 

@@ -73,13 +73,17 @@ def test_progressive_step_conditions_on_the_fills_before_it(model):
     assert not np.array_equal(result.steps[0, -1], images[0])
 
 
-@pytest.mark.parametrize("mode", ["random", "progressive"])
-def test_a_model_of_one_regions_brightness_fills_exactly_that_region(mode):
+@pytest.mark.parametrize(("mode", "rule", "class_0"), [
+    # min-max maps the zero update off the quarter to 1 and the negative one on it to 0
+    ("random", None, 1 - QUARTER), ("progressive", "minmax", 1 - QUARTER),
+    # the progressive default fills positive updates only: class 0 has none, nothing is on
+    ("progressive", None, 0 * QUARTER)])
+def test_a_model_of_one_regions_brightness_fills_exactly_that_region(mode, rule, class_0):
     probe = cet.probes.FillInTheBlanks(brightness_model(), mode=mode, patch_size=1,
-                                       num_masks=64, batch_size=64, verbose=0)
+                                       num_masks=64, batch_size=64, fill_rule=rule, verbose=0)
     result = probe(np.full((2, 8, 8, 1), 0.8, np.float32), [1, 0])
     np.testing.assert_array_equal(result.prototypes[0], QUARTER)  # class 1: the quarter on
-    np.testing.assert_array_equal(result.prototypes[1], 1 - QUARTER)  # class 0: the rest on
+    np.testing.assert_array_equal(result.prototypes[1], class_0)
 
 
 def test_masked_labels_are_the_prediction_for_the_masked_input():
@@ -152,7 +156,7 @@ def test_no_kept_mask_names_the_observed_predictions():
 
 
 @pytest.mark.parametrize(("rule", "on"), [("positive", lambda d: d >= 0.5 * d.max()),
-                                           ("symmetric", lambda d: d >= 0)])
+                                           ("symmetric", lambda d: d > 0)])
 def test_fill_rule_switches_on_the_pixels_of_its_rule(model, rule, on):
     """The random mode's prototype is T(E[dx]) of the whole image, so the rule is visible in it."""
     images = helpers.images(2, 16, seed=6)

@@ -50,8 +50,8 @@ def test_threshold_turns_on_the_normalised_values_at_or_above_it(threshold, expe
     ("minmax", [0, 1 / 6, 2 / 6, 3 / 6, 1], [0, 0, 0, 1, 1]),
     # positive part over its max 4: only dx >= 2 is on at 0.5
     ("positive", [0, 0, 0, 0.25, 1], [0, 0, 0, 0, 1]),
-    # (1 + dx / 4) / 2: 0 -> 0.5, so every update that is not negative is on at 0.5
-    ("symmetric", [0.25, 0.375, 0.5, 0.625, 1], [0, 0, 1, 1, 1])])
+    # (1 + dx / 4) / 2 and 0 where dx = 0: every positive update is on at 0.5
+    ("symmetric", [0.25, 0.375, 0, 0.625, 1], [0, 0, 0, 1, 1])])
 def test_fill_rules_normalise_as_documented(rule, soft, binary):
     directions = tf.constant([-2.0, -1.0, 0.0, 1.0, 4.0, 9.0])[None, None, :, None]
     region = tf.constant([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])[None, None, :, None]  # 9 is kept
@@ -66,8 +66,8 @@ def test_fill_rules_fill_nothing_for_a_flat_or_negative_update(rule):
     flat = masks.threshold_fill(tf.zeros((1, 1, 4, 1)), tf.ones((1, 1, 4, 1)), rule=rule)
     negative = masks.threshold_fill(-tf.constant([1.0, 2.0, 3.0, 4.0])[None, None, :, None],
                                     tf.ones((1, 1, 4, 1)), rule=rule)
-    # a flat update has no direction: min-max and positive fill 0, symmetric maps 0 to 0.5
-    assert flat.numpy().sum() == (4 if rule == "symmetric" else 0)
+    # a flat update has no direction: no rule fills anything
+    assert flat.numpy().sum() == 0
     # an update that is negative everywhere: min-max still turns on its largest half
     assert negative.numpy().sum() == (2 if rule == "minmax" else 0)
 

@@ -104,9 +104,9 @@ def _patches_to_pixels(masks: tf.Tensor, grid: Sequence[int], patch_size: int) -
 FILL_RULES = ("minmax", "positive", "symmetric")
 """The normalisations N of Eq. 4's T(dx) = Binarize(N(dx)) that `threshold_fill` offers, each over
 one sample's blanks: "minmax" (dx - min) / (max - min); "positive" max(dx, 0) / max(dx), so only a
-positive update can switch a pixel on; "symmetric" (1 + dx / max|dx|) / 2, which maps dx = 0 to
-0.5, so threshold 0.5 switches on exactly the pixels whose update is not negative (the red part of
-the paper's Fig. 1)."""
+positive update can switch a pixel on; "symmetric" (1 + dx / max|dx|) / 2 where dx != 0 and 0
+where dx = 0 (a pixel the loss does not depend on has no direction), so threshold 0.5 switches on
+exactly the pixels of positive update, the red part of the paper's Fig. 1."""
 
 
 def threshold_fill(directions: tf.Tensor, regions: tf.Tensor, binarize: bool = True,
@@ -161,7 +161,7 @@ def _positive(directions: tf.Tensor, inside: tf.Tensor) -> tf.Tensor:
 
 def _symmetric(directions: tf.Tensor, inside: tf.Tensor) -> tf.Tensor:
     largest = _extreme(tf.abs(directions), inside, tf.reduce_max, 0.0)
-    return 0.5 + 0.5 * _ratio(directions, largest)
+    return tf.where(directions == 0, 0.0, 0.5 + 0.5 * _ratio(directions, largest))
 
 
 _NORMALISATIONS = {"minmax": _minmax, "positive": _positive, "symmetric": _symmetric}

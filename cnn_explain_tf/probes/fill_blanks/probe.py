@@ -89,8 +89,9 @@ class FillInTheBlanks(Probe):
         mode: "random" or "progressive" (see `modes.MODES`).
         direction: "gradient" (first order) or "bfgs" (a few BFGS steps); see `DIRECTIONS`.
         binarize: T thresholds the normalised fill into {0, 1}.
-        fill_rule: the normalisation of Eq. 4 before the threshold, one of `FILL_RULES`:
-            "minmax" (default), "positive" or "symmetric" (see `threshold_fill`).
+        fill_rule: the normalisation of Eq. 4 before the threshold, one of `FILL_RULES`
+            ("minmax", "positive", "symmetric"; see `threshold_fill`), or None for the mode's
+            default (`RandomMode.fill_rule` "minmax", `ProgressiveMode.fill_rule` "symmetric").
         threshold: the binarisation threshold on the normalised fill: a value >= threshold
             becomes 1 (0 turns every blank pixel on, 1 only the pixels of the largest dx).
         bfgs_steps: BFGS iterations for direction="bfgs".
@@ -111,7 +112,7 @@ class FillInTheBlanks(Probe):
 
     def __init__(self, model: keras.Model, mask_ratio: float = 0.25, patch_size: int = 2,
                  num_masks: int = 10_000, mode: str = "random", direction: str = "gradient",
-                 binarize: bool = True, *, threshold: float = 0.5, fill_rule: str = "minmax",
+                 binarize: bool = True, *, threshold: float = 0.5, fill_rule: str | None = None,
                  bfgs_steps: int = 3,
                  max_draws: int | None = None, batch_size: int = 256, seed: int = 0,
                  verbose: int = 1, output: int | None = None):
@@ -120,7 +121,6 @@ class FillInTheBlanks(Probe):
         self.threshold = _check_fraction("threshold", threshold, open_interval=False)
         self.mode = check_choice("mode", mode, list(MODES))
         self.direction = check_choice("direction", direction, list(DIRECTIONS))
-        self.fill_rule = check_choice("fill_rule", fill_rule, list(FILL_RULES))
         self.num_masks = check_positive_int("num_masks", num_masks)
         self.max_draws = check_positive_int("max_draws", max_draws or 10 * self.num_masks)
         self.bfgs_steps = check_positive_int("bfgs_steps", bfgs_steps)
@@ -128,6 +128,8 @@ class FillInTheBlanks(Probe):
         self.seed = check_positive_int("seed", seed, minimum=0, maximum=SEED_MAX)
         self.binarize, self.verbose = bool(binarize), verbose
         self._mode = MODES[mode]
+        self.fill_rule = check_choice("fill_rule", fill_rule or self._mode.fill_rule,
+                                      list(FILL_RULES))
         self.num_steps = self._mode.steps(self.mask_ratio)
         self.steps = FillSteps.shared(
             model, direction=self.direction, bfgs_steps=self.bfgs_steps,

@@ -9,6 +9,7 @@ import numpy as np
 
 from cnn_explain_tf.probes.fill_blanks import (
     DIRECTIONS,
+    MODES,
     FillInTheBlanks,
     NoMaskKeptError,
     threshold_fill,
@@ -96,7 +97,7 @@ def binarization(model: keras.Model, images, labels, thresholds: Sequence[float]
     settings = {**{f"threshold {t}": (True, t) for t in thresholds}, "not binarised": (False, 0.5)}
     expectation = FillInTheBlanks(model, verbose=0, **options)(images, labels).directions
     everywhere = np.ones_like(expectation[..., :1])
-    rule = options.get("fill_rule", "minmax")
+    rule = options.get("fill_rule") or MODES["random"].fill_rule
     random = {name: threshold_fill(expectation, everywhere, *setting, rule).numpy()
               for name, setting in settings.items()}
     progressive = {name: FillInTheBlanks(model, mode="progressive", binarize=binarize,

@@ -41,7 +41,8 @@ class StudyConfig:
         patch_size: side of a square patch in pixels (paper: 2).
         threshold: Eq. 4's binarisation threshold on the normalised fill, in [0, 1].
         fill_rule: Eq. 4's normalisation before the threshold, one of
-            `probes.fill_blanks.FILL_RULES` (see `threshold_fill`).
+            `probes.fill_blanks.FILL_RULES` (see `threshold_fill`), or None for each mode's
+            default (random: "minmax", progressive: "symmetric").
         ratios, patch_sizes: Fig. 4's grid.
         thresholds: Fig. 6's binarisation thresholds.
         shown: test images in Figs. 3, 5 and 6.
@@ -69,7 +70,7 @@ class StudyConfig:
     mask_ratio: float = 0.25
     patch_size: int = 2
     threshold: float = 0.5
-    fill_rule: str = "minmax"
+    fill_rule: str | None = None
     ratios: tuple[float, ...] = (0.1, 0.25, 0.5)
     patch_sizes: tuple[int, ...] = (1, 2, 4)
     thresholds: tuple[float, ...] = (0.25, 0.5, 0.75)
@@ -101,7 +102,8 @@ class StudyConfig:
         if not all(0 <= t <= 1 for t in (self.threshold, *self.thresholds)):
             raise InputError(f"threshold: expected floats in [0, 1], got {self.threshold} and "
                              f"thresholds {self.thresholds}")
-        check_choice("fill_rule", self.fill_rule, list(FILL_RULES))
+        if self.fill_rule is not None:
+            check_choice("fill_rule", self.fill_rule, list(FILL_RULES))
         for patch in (self.patch_size, *self.patch_sizes):
             patch_grid(self.image_size, patch)  # raises naming the divisors
 
