@@ -45,6 +45,16 @@ from cnn_explain_tf.explain.gradients import (
     LRPEpsilon,
     VanillaGradients,
 )
+from cnn_explain_tf.explain.lrp_composites import (
+    LRP,
+    Composite,
+    LRPAlphaBeta,
+    LRPEpsilonAlpha2Beta1,
+    LRPEpsilonGammaBox,
+    LRPEpsilonPlusFlat,
+    LRPGamma,
+    LRPZPlus,
+)
 from cnn_explain_tf.explain.perturbations import RISE, Occlusion, occlusion_corners, patch_masks
 from cnn_explain_tf.explain.sft_gan import (
     SFTGANExplainer,
@@ -74,8 +84,10 @@ def get(name: str) -> type[Explainer]:
     return REGISTRY[key]
 
 
-__all__ = ["BaseCAM", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus", "GuidedBackprop",
-           "GuidedGradCAM", "InputGradients", "LRPEpsilon", "ScoreCAM", "SmoothGrad",
+__all__ = ["LRP", "BaseCAM", "Composite", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus",
+           "GuidedBackprop", "GuidedGradCAM", "InputGradients", "LRPAlphaBeta",
+           "LRPEpsilon", "LRPEpsilonAlpha2Beta1", "LRPEpsilonGammaBox", "LRPEpsilonPlusFlat",
+           "LRPGamma", "LRPZPlus", "ScoreCAM", "SmoothGrad",
            "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
            "weighted_cam"]
 __all__ += ["SFTGANExplainer", "TrainedGenerator", "load_generator"]  # CGMA: cet.cgma

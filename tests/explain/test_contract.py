@@ -93,7 +93,8 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
         "saliency", "smoothgrad", "guided_backprop", "deconvnet", "gradcam", "gradcam++",
         "scorecam", "guided_gradcam", "lrp_epsilon", "hirescam", "xgradcam", "layercam",
         "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
-        "rise", "vargrad", "squaregrad", "gradient_shap"}
+        "rise", "vargrad", "squaregrad", "gradient_shap", "lrp_zplus", "lrp_alpha_beta",
+        "lrp_gamma", "lrp_epsilon_plus_flat", "lrp_epsilon_alpha2_beta1", "lrp_epsilon_gamma_box"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(InputError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")
