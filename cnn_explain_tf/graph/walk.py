@@ -1,59 +1,31 @@
-"""Model surgery that leaves the model untouched: layer discovery, taps, linear head, rules."""
+"""Runs a model layer by layer without modifying it: taps, edits, a linearised head, rules."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import keras
 import tensorflow as tf
 
-from cnn_explain_tf.cache import MODEL_CACHE
+from cnn_explain_tf.graph.kinds import (
+    ACTIVATION_LAYERS,
+    RELEVANCE_PASS_THROUGH,
+    RELU_LIKE,
+    SQUASHING,
+    LayerInfo,
+)
 from cnn_explain_tf.validation import InputError, describe
-
-CONVOLUTIONS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
-ACTIVATION_LAYERS = (keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU,
-                     keras.layers.ELU, keras.layers.PReLU, keras.layers.Softmax)
-# Layers that reshape, resample, pad or regularise: never a "conv-like" CAM layer.
-STRUCTURAL = (keras.layers.InputLayer, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
-              keras.layers.ZeroPadding2D, keras.layers.Cropping2D, keras.layers.UpSampling2D,
-              keras.layers.Dropout, keras.layers.SpatialDropout2D, keras.layers.GaussianNoise,
-              keras.layers.Resizing, keras.layers.Rescaling, keras.layers.Flatten,
-              keras.layers.Reshape, keras.layers.Permute)
-# Layers that only move values around: relevance passes through them unchanged.
-RELEVANCE_PASS_THROUGH = (keras.layers.InputLayer, keras.layers.ZeroPadding2D,
-                          keras.layers.Cropping2D, keras.layers.Dropout,
-                          keras.layers.SpatialDropout2D, keras.layers.GaussianNoise,
-                          keras.layers.Flatten, keras.layers.Reshape, keras.layers.Permute)
-SQUASHING = (keras.activations.softmax, keras.activations.sigmoid)
-RELU_LIKE = (keras.activations.relu, keras.activations.relu6)
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """A leaf layer met while running the model, with the rank of its output."""
-
-    name: str
-    layer: keras.layers.Layer
-    rank: int
-
-    @property
-    def is_convolution(self) -> bool:
-        return isinstance(self.layer, CONVOLUTIONS)
-
-    @property
-    def is_conv_like(self) -> bool:
-        """A 4-D feature map that is computed (convolution, activation, normalisation, merge)."""
-        return self.rank == 4 and not isinstance(self.layer, STRUCTURAL)
 
 
 class BackwardRules:
-    """Hooks that change the backward pass while keeping the forward pass; the default is plain
-    gradients.
+    """Hooks that change the backward pass but not the forward pass; the default: plain gradients.
 
     `activation(fn, x, relu_like)` applies an element-wise activation; `affine(y)` receives the
     output of every layer that is affine in its input (dense, conv, BN, pooling, merges) before
-    its activation.
+    its activation, computed as `affine_layer(layer, fn, x)` = affine(fn(x)) from the input(s) x:
+    LRP rules that reweight the layer override `affine_layer`.
     """
 
     changes_gradients = False
@@ -63,6 +35,9 @@ class BackwardRules:
 
     def affine(self, y):
         return y
+
+    def affine_layer(self, layer, fn, x):
+        return self.affine(fn(x))
 
 
 @dataclass
@@ -80,12 +55,23 @@ def is_model_graph(model) -> bool:
     return isinstance(model, keras.Sequential) or hasattr(model, "_run_through_graph")
 
 
+EXPANSIONS: dict[str, Callable] = {}
+"""{"module.QualName" of a custom layer class: expand(layer, call, *args, **kwargs)}, computing
+layer(*args, **kwargs) with each inner layer called as call(inner, ...), so `run` enters it."""
+
+
+def expansion(layer) -> Callable | None:
+    """The EXPANSIONS entry of `layer`'s class or of its nearest registered base class."""
+    names = (f"{cls.__module__}.{cls.__qualname__}" for cls in type(layer).__mro__)
+    return next((EXPANSIONS[name] for name in names if name in EXPANSIONS), None)
+
+
 def run(model: keras.Model, inputs, *, taps=(), rules: BackwardRules | None = None,
         linearize: bool = True, output: int | None = None, record: bool = False, edits=None):
     """Runs `model` on real tensors layer by layer, returning (tapped outputs, model output).
 
-    Nested Sequential/functional models are entered, so any inner layer can be tapped. Weights
-    are the caller's (no copy) and the caller's model is not modified.
+    Nested Sequential/functional models and layers with an EXPANSIONS entry are entered, so any
+    inner layer can be tapped. Weights are the caller's; the caller's model is not modified.
 
     Args:
         model: the classifier.
@@ -121,6 +107,8 @@ def _run_graph(model, inputs, state: _Trace):
 def _visit(layer, state: _Trace, *args, **kwargs):
     if isinstance(layer, keras.Model) and is_model_graph(layer):
         out = _run_graph(layer, args[0], state)
+    elif (expand := expansion(layer)) is not None:
+        out = expand(layer, lambda inner, *a, **k: _visit(inner, state, *a, **k), *args, **kwargs)
     elif layer is state.head:
         out = _linearized_call(layer, args, kwargs, state.rules)
     elif state.rules.changes_gradients and isinstance(layer, keras.layers.Layer):
@@ -140,7 +128,8 @@ def _linearized_call(layer, args, kwargs, rules: BackwardRules):
     if _is_squashing_layer(layer):
         return args[0]
     if getattr(layer, "activation", None) in SQUASHING:
-        return rules.affine(_call_without_activation(layer, args, kwargs))
+        return rules.affine_layer(layer, lambda x: _call_without_activation(
+            layer, (x, *args[1:]), kwargs), args[0])
     return _call_with_rules(layer, args, kwargs, rules) if rules.changes_gradients else layer(
         *args, **kwargs)
 
@@ -148,30 +137,46 @@ def _linearized_call(layer, args, kwargs, rules: BackwardRules):
 def _call_with_rules(layer, args, kwargs, rules: BackwardRules):
     if isinstance(layer, ACTIVATION_LAYERS):
         return rules.activation(lambda x: layer(x, *args[1:], **kwargs), args[0], _is_relu(layer))
+    _check_reachable(layer)
     activation = getattr(layer, "activation", None)
-    if activation is not None and activation is not keras.activations.linear:
-        pre = rules.affine(_call_without_activation(layer, args, kwargs))
+    if callable(activation) and activation is not keras.activations.linear:
+        pre = rules.affine_layer(layer, lambda x: _call_without_activation(
+            layer, (x, *args[1:]), kwargs), args[0])
         return rules.activation(activation, pre, activation in RELU_LIKE)
-    out = layer(*args, **kwargs)
-    return out if isinstance(layer, RELEVANCE_PASS_THROUGH) else rules.affine(out)
+    if isinstance(layer, RELEVANCE_PASS_THROUGH):
+        return layer(*args, **kwargs)
+    return rules.affine_layer(layer, lambda x: layer(x, *args[1:], **kwargs), args[0])
+
+
+def _check_reachable(layer) -> None:
+    """Refuses a custom layer that hides activations from the backward rules (no expansion)."""
+    if not type(layer).__module__.startswith("keras.") and any(
+            isinstance(inner, ACTIVATION_LAYERS) or getattr(inner, "activation", None) not in (
+                None, keras.activations.linear) for inner in layer._flatten_layers()[1:]):
+        raise InputError(f"model: layer '{layer.name}' ({type(layer).__name__}) hides its "
+                         "activations from this method's backward rules; use plain gradients "
+                         "(saliency, gradcam, ...) or a perturbation method")
 
 
 class _WithoutActivation:
-    """Read-only view of a layer whose activation is the identity; shares the layer's weights."""
+    """Read-only view of a layer whose activation is the identity; shares the layer's weights
+    but those named in `weights` (e.g. kernel=...)."""
 
     activation = None
 
-    def __init__(self, layer):
+    def __init__(self, layer, **weights):
         self._layer = layer
+        self.__dict__.update(weights)
 
     def __getattr__(self, name):
         return getattr(self._layer, name)
 
 
-def _call_without_activation(layer, args, kwargs):
-    """The layer's pre-activation output, computed with its own weights, in the variables' dtype."""
+def _call_without_activation(layer, args, kwargs, **weights):
+    """The layer's pre-activation output, computed with its own weights (but `weights`), in the
+    variables' dtype."""
     inputs = tf.cast(args[0], layer.variable_dtype)
-    out = type(layer).call(_WithoutActivation(layer), inputs, *args[1:], **kwargs)
+    out = type(layer).call(_WithoutActivation(layer, **weights), inputs, *args[1:], **kwargs)
     return tf.cast(out, layer.compute_dtype)
 
 
@@ -219,63 +224,7 @@ def select_output(outputs, output: int | None):
     return outputs
 
 
-def input_shape(model) -> tuple:
-    """The model's input shape without the batch axis, e.g. (64, 64, 3)."""
-    shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
-    if shape is None or len(shape) != 4:
-        raise InputError(f"model: expected a built image classifier with one input of rank 4 "
-                         f"(B, H, W, C), got input shape {shape}")
-    return tuple(shape[1:])
-
-
-def list_layers(model) -> list[LayerInfo]:
-    """Leaf layers in execution (CNN) order, entering nested models, found by a graph-mode trace.
-
-    Cached per model in `cache.MODEL_CACHE` (tracing a large network takes seconds); the list
-    holds the leaf layers, never the model itself, so the entry goes with the model.
-    """
-    return list(MODEL_CACHE.get(model, "graph.list_layers", lambda: tuple(_trace_layers(model))))
-
-
-def _trace_layers(model) -> list[LayerInfo]:
-    shape = tuple(32 if size is None else size for size in input_shape(model))
-    seen = []
-    trace = tf.function(lambda x: seen.extend(run(model, x, linearize=False, record=True)[2]))
-    trace.get_concrete_function(tf.TensorSpec((1, *shape), model.inputs[0].dtype))
-    return seen
-
-
-def conv_layers(model) -> list[LayerInfo]:
-    """All convolution layers (Conv2D, DepthwiseConv2D, SeparableConv2D), in CNN order."""
-    return [info for info in list_layers(model) if info.is_convolution and info.rank == 4]
-
-
-def find_layer(model, layer: str | keras.layers.Layer | None) -> keras.layers.Layer:
-    """Resolves a CAM layer: a name, a layer object, or None for the last conv-like 4-D layer.
-
-    Raises:
-        InputError: unknown name (the message lists candidates), a layer whose output is not 4-D
-            (B, h, w, channels), e.g. a Dense layer, or no 4-D layer at all.
-    """
-    layers = list_layers(model)
-    candidates = [info for info in layers if info.is_conv_like]
-    if not candidates:
-        raise InputError("model: a CAM method needs a layer with a 4-D output (B, h, w, channels); "
-                         f"model '{model.name}' has none")
-    if layer is None:
-        return candidates[-1].layer
-    for info in layers:
-        if info.layer is layer or info.name == layer:
-            return _four_dimensional(info, model)
-    names = ", ".join(info.name for info in candidates[-12:])
-    raise InputError(f"layer: expected the name of a layer in model '{model.name}', got "
-                     f"{describe(layer)}; the last 4-D candidates are: {names}")
-
-
-def _four_dimensional(info: LayerInfo, model) -> keras.layers.Layer:
-    """The layer of `info` if its output is 4-D, else an InputError naming it."""
-    if info.rank != 4:
-        raise InputError(f"layer: expected a layer with a 4-D output (B, h, w, channels), such as "
-                         f"a convolution, got '{info.name}' ({type(info.layer).__name__}) of "
-                         f"model '{model.name}', whose output has rank {info.rank}")
-    return info.layer
+def call_with_weights(layer, inputs, **weights):
+    """The pre-activation output of `layer` on `inputs` with the named weights replaced (e.g.
+    `kernel=`, `bias=None, use_bias=False`); the layer is not changed."""
+    return _call_without_activation(layer, (inputs,), {}, **weights)
