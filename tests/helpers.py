@@ -11,6 +11,22 @@ TINY_GENERATOR = cet.models.GeneratorSize(channels=8, num_blocks=4, condition_fi
                                           condition_channels=4)
 
 
+CHEAP_OPTIONS = {
+    "smoothgrad": {"num_samples": 2}, "vargrad": {"num_samples": 2},
+    "squaregrad": {"num_samples": 2}, "gradient_shap": {"num_samples": 2},
+    "integrated_gradients": {"steps": 4}, "rise": {"num_masks": 16},
+    "scorecam": {"max_channels": 4}, "occlusion": {"patch_size": 8},
+    "lime": {"num_samples": 16}, "kernel_shap": {"num_samples": 16},
+    "sobol": {"num_designs": 8, "grid_size": 4}, "hsic": {"num_designs": 64, "grid_size": 4}}
+"""Registered explainer name -> the options that keep its tests to seconds (fewer samples, masks,
+designs or channels than the defaults; the code paths are the same)."""
+
+
+def cheap_explainer(name: str, model: keras.Model, **options):
+    """The registered explainer `name` on `model` with `CHEAP_OPTIONS` (and `options`) applied."""
+    return cet.explain.get(name)(model, **{**CHEAP_OPTIONS.get(name, {}), **options})
+
+
 def images(batch: int = 5, size: int = 16, channels: int = 3, seed: int = 0) -> np.ndarray:
     """Random float32 images in [0, 1]."""
     return np.random.default_rng(seed).random((batch, size, size, channels), dtype=np.float32)

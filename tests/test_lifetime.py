@@ -10,17 +10,11 @@ import weakref
 
 import numpy as np
 import pytest
-from helpers import TINY_GENERATOR, classifier, images
+from helpers import CHEAP_OPTIONS, TINY_GENERATOR, classifier, images
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.explain import cgma, targets
 from cnn_explain_tf.explain.base import REGISTRY
-
-OPTIONS = {"smoothgrad": {"num_samples": 2}, "integrated_gradients": {"steps": 2},
-           "vargrad": {"num_samples": 2}, "squaregrad": {"num_samples": 2},
-           "gradient_shap": {"num_samples": 2},
-           "rise": {"num_masks": 4}, "scorecam": {"max_channels": 2},
-           "occlusion": {"patch_size": 8}}
 
 
 def explained(use) -> weakref.ref:
@@ -41,7 +35,7 @@ def assert_freed(use) -> None:
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_registered_explainer_lets_its_model_go(name):
     def use(model):
-        explainer = REGISTRY[name](model, **OPTIONS.get(name, {}))
+        explainer = REGISTRY[name](model, **CHEAP_OPTIONS.get(name, {}))
         explainer(images(2), 1)
         explainer(images(2), targets.ClassLogit(0))  # a callable target: its own step
         if hasattr(explainer, "attributions"):

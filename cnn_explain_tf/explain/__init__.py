@@ -45,6 +45,7 @@ from cnn_explain_tf.explain.gradients import (
     LRPEpsilon,
     VanillaGradients,
 )
+from cnn_explain_tf.explain.hsic import HSIC
 from cnn_explain_tf.explain.lrp_composites import (
     LRP,
     Composite,
@@ -61,6 +62,9 @@ from cnn_explain_tf.explain.sft_gan import (
     TrainedGenerator,
     load_generator,
 )
+from cnn_explain_tf.explain.sobol import Sobol
+from cnn_explain_tf.explain.superpixels import Superpixels, grid_segments, slic_segments
+from cnn_explain_tf.explain.surrogates import LIME, KernelSHAP
 from cnn_explain_tf.validation import InputError
 
 
@@ -84,12 +88,12 @@ def get(name: str) -> type[Explainer]:
     return REGISTRY[key]
 
 
-__all__ = ["LRP", "BaseCAM", "Composite", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus",
-           "GuidedBackprop", "GuidedGradCAM", "InputGradients", "LRPAlphaBeta",
-           "LRPEpsilon", "LRPEpsilonAlpha2Beta1", "LRPEpsilonGammaBox", "LRPEpsilonPlusFlat",
-           "LRPGamma", "LRPZPlus", "ScoreCAM", "SmoothGrad",
-           "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights", "names",
-           "weighted_cam"]
+__all__ = ["BaseCAM", "Composite", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus",
+           "GuidedBackprop", "GuidedGradCAM", "HSIC", "InputGradients", "KernelSHAP", "LIME", "LRP",
+           "LRPAlphaBeta", "LRPEpsilon", "LRPEpsilonAlpha2Beta1", "LRPEpsilonGammaBox",
+           "LRPEpsilonPlusFlat", "LRPGamma", "LRPZPlus", "ScoreCAM", "SmoothGrad", "Sobol",
+           "Superpixels", "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights",
+           "grid_segments", "names", "slic_segments", "weighted_cam"]
 __all__ += ["SFTGANExplainer", "TrainedGenerator", "load_generator"]  # CGMA: cet.cgma
 __all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "ablation_weights",
             "first_principal_component", "hirescam_map", "layercam_map", "targets",

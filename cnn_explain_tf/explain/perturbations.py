@@ -17,7 +17,7 @@ from cnn_explain_tf.explain.base import (
 )
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
 
-__all__ = ["RISE", "Occlusion", "occlusion_corners", "patch_masks"]
+__all__ = ["RISE", "MaskedScores", "Occlusion", "occlusion_corners", "patch_masks", "static_size"]
 
 
 def _pair(name: str, value) -> tuple[int, int]:
@@ -50,14 +50,17 @@ def patch_masks(corners: tf.Tensor, patch: tuple[int, int], size: tuple[int, int
     return tf.cast(inside, tf.float32)
 
 
-def _masked_inputs(images, masks, fill):
-    """(B * n, H, W, C) images x masks, image-major: images * m + fill * (1 - m)."""
+def _masked_inputs(images, masks, fill=None):
+    """(B * n, H, W, C) images x masks, image-major: images * m + fill * (1 - m) (fill None:
+    zeros, images * m without the fill's two operations)."""
     masks = masks[None, ..., None]
-    combined = images[:, None] * masks + fill * (1.0 - masks)
+    combined = images[:, None] * masks
+    if fill is not None:
+        combined += fill * (1.0 - masks)
     return tf.reshape(combined, tf.concat([[-1], tf.shape(images)[1:]], axis=0))
 
 
-class _MaskedScores(SignedAttributions, Explainer):
+class MaskedScores(SignedAttributions, Explainer):
     """Base of the mask-based methods: sum over masks of weight(score of the masked image) x mask,
     evaluated `batch_size // B` masks at a time (about `batch_size` images per forward pass)."""
 
@@ -67,29 +70,37 @@ class _MaskedScores(SignedAttributions, Explainer):
         """(n, H, W) masks of the given mask indices."""
         raise NotImplementedError
 
-    def mask_weights(self, images, masks, targets, clean, target=None) -> tf.Tensor:
-        """(B, n) weight of each mask for each image (`target`: the callable target or None)."""
+    def reference_scores(self, logits, targets, target=None) -> tf.Tensor:
+        """(B,) score of the unmasked images (their `logits`), computed once per batch."""
         raise NotImplementedError
 
-    def weighted_mask_sums(self, images, targets, target=None
-                           ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """Sums over all masks: of weight x mask (B, H, W), of the weights (B,) and of the masks
-        (H, W); -1 targets are resolved on the images."""
+    def mask_weights(self, images, masks, targets, reference, target=None) -> tf.Tensor:
+        """(B, n) weight of each mask for each image, given the `reference_scores` (`target`:
+        the callable target or None)."""
+        raise NotImplementedError
+
+    def weighted_mask_sums(self, images, targets, target=None) -> tuple[tf.Tensor, tf.Tensor]:
+        """Sums over all masks of weight x mask (B, H, W) and of the weights (B,); -1 targets
+        are resolved on the images."""
         _, logits = self.forward(images)
         targets = resolve_targets(logits, targets, target)
-        per_pass = tf.maximum(1, self.batch_size // tf.shape(images)[0])
-        total = tf.zeros(tf.shape(images)[:3])
-        weight_sum, mask_sum = tf.zeros(tf.shape(images)[:1]), tf.zeros(tf.shape(images)[1:3])
+        reference = self.reference_scores(logits, targets, target)
+        per_pass = self.masks_per_pass(images)
+        total, weight_sum = tf.zeros(tf.shape(images)[:3]), tf.zeros(tf.shape(images)[:1])
         for start in tf.range(0, self.num_masks, per_pass):
             masks = self.masks(tf.range(start, tf.minimum(start + per_pass, self.num_masks)))
-            weights = self.mask_weights(images, masks, targets, logits, target)
+            weights = self.mask_weights(images, masks, targets, reference, target)
             total += tf.einsum("bn,nhw->bhw", weights, masks)
             weight_sum += tf.reduce_sum(weights, axis=1)
-            mask_sum += tf.reduce_sum(masks, axis=0)
-        return total, weight_sum, mask_sum
+        return total, weight_sum
+
+    def masks_per_pass(self, images) -> tf.Tensor:
+        """Masks scored per forward pass: about `batch_size` masked images, at least one mask."""
+        return tf.maximum(1, self.batch_size // tf.shape(images)[0])
 
     def _scores(self, images, masks, fill, targets, score, target):
-        """(B, n) `score` (of `target`) of every image under every mask."""
+        """(B, n) `score` (of `target`) of every image under every mask, the rest of the image
+        set to `fill` (None: zeros)."""
         count = tf.shape(masks)[0]
         _, logits = self.forward(_masked_inputs(images, masks, fill))
         scores = score(logits, tf.repeat(targets, count), target)
@@ -97,7 +108,7 @@ class _MaskedScores(SignedAttributions, Explainer):
 
 
 @register
-class Occlusion(_MaskedScores):
+class Occlusion(MaskedScores):
     """Occlusion: the drop of the target score when a patch of the image is set to `baseline`.
 
     Signed attributions (B, H, W): each pixel gets the mean score drop over the patches that
@@ -130,7 +141,7 @@ class Occlusion(_MaskedScores):
     def __init__(self, model, patch_size=8, stride=None, baseline=0.0, aggregation: str = "mean",
                  absolute: bool = False, **kwargs):
         super().__init__(model, **kwargs)
-        self.size = _static_size(self.input_shape)
+        self.size = static_size(self.input_shape)
         self.patch = _pair("patch_size", patch_size)
         if self.patch[0] > self.size[0] or self.patch[1] > self.size[1]:
             raise InputError(f"patch_size: expected a patch no larger than the image "
@@ -149,17 +160,20 @@ class Occlusion(_MaskedScores):
     def masks(self, indices):
         return patch_masks(tf.gather(tf.constant(self.corners), indices), self.patch, self.size)
 
-    def mask_weights(self, images, masks, targets, clean, target=None):
+    def reference_scores(self, logits, targets, target=None):
+        return target_scores(logits, targets, target)
+
+    def mask_weights(self, images, masks, targets, reference, target=None):
         scores = self._scores(images, 1.0 - masks, tf.constant(self.baseline), targets,
                               target_scores, target)
-        return target_scores(clean, targets, target)[:, None] - scores
+        return reference[:, None] - scores
 
     def attribution_batch(self, images, targets, target=None):
         return self.weighted_mask_sums(images, targets, target)[0] / tf.constant(self.coverage)
 
 
 @register
-class RISE(_MaskedScores):
+class RISE(MaskedScores):
     """RISE: the mean of random masks weighted by the target probability of the masked image.
 
     Masks: a `grid_size` x `grid_size` binary grid (each cell kept with `keep_probability`),
@@ -207,12 +221,14 @@ class RISE(_MaskedScores):
             raise InputError(f"keep_probability: expected a value in (0, 1], got "
                              f"{describe(keep_probability)}")
         self.keep_probability = float(keep_probability)
-        self.size = _static_size(self.input_shape)
+        self.size = static_size(self.input_shape)
         self.cell = tuple(math.ceil(side / self.grid_size) for side in self.size)
         rng = np.random.default_rng(seed)
         grids = rng.random((self.num_masks, self.grid_size, self.grid_size))
         self.grids = (grids < self.keep_probability).astype(np.float32)
         self.shifts = np.stack([rng.integers(0, side, self.num_masks) for side in self.cell], 1)
+        self.mask_sum = sum(np.sum(self.masks(tf.range(start, min(start + 128, num_masks))),
+                                   axis=0) for start in range(0, num_masks, 128))
 
     def masks(self, indices):
         grids = tf.gather(tf.constant(self.grids), indices)[..., None]
@@ -224,19 +240,23 @@ class RISE(_MaskedScores):
         cropped = tf.gather(upsampled, rows, axis=1, batch_dims=1)
         return tf.gather(cropped, cols, axis=2, batch_dims=1)
 
-    def mask_weights(self, images, masks, targets, clean, target=None):
+    def reference_scores(self, logits, targets, target=None):
+        return target_probabilities(logits, targets, target)
+
+    def mask_weights(self, images, masks, targets, reference, target=None):
         # Shifted by the clean image's score; the centring in attribution_batch removes the
         # shift exactly, and a score that does not depend on the input gives exact zeros.
-        scores = self._scores(images, masks, 0.0, targets, target_probabilities, target)
-        return scores - target_probabilities(clean, targets, target)[:, None]
+        scores = self._scores(images, masks, None, targets, target_probabilities, target)
+        return scores - reference[:, None]
 
     def attribution_batch(self, images, targets, target=None):
-        total, weight_sum, mask_sum = self.weighted_mask_sums(images, targets, target)
+        total, weight_sum = self.weighted_mask_sums(images, targets, target)
         mean_weight = weight_sum[:, None, None] / self.num_masks
-        return (total - mean_weight * mask_sum) / (self.num_masks * self.keep_probability)
+        return ((total - mean_weight * tf.constant(self.mask_sum))
+                / (self.num_masks * self.keep_probability))
 
 
-def _static_size(input_shape) -> tuple[int, int]:
+def static_size(input_shape) -> tuple[int, int]:
     """(H, W) of a model with a fixed input size, which mask methods need."""
     if input_shape[0] is None or input_shape[1] is None:
         raise InputError(f"model: masks need a fixed input size, got input shape {input_shape}")

@@ -4,7 +4,7 @@ models, no NaN, no side effects."""
 import keras
 import numpy as np
 import pytest
-from helpers import classifier, images, tiny_generator, weights_of
+from helpers import cheap_explainer, classifier, images, tiny_generator, weights_of
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.validation import InputError
@@ -28,11 +28,7 @@ def model_for(kind):
 def build(name, model):
     if name == "sft_gan":
         return cet.explain.SFTGANExplainer(model, sft_gan_generator(), "lsft")
-    options = {"smoothgrad": {"num_samples": 4}, "scorecam": {"max_channels": 4},
-               "vargrad": {"num_samples": 4}, "squaregrad": {"num_samples": 4},
-               "gradient_shap": {"num_samples": 4},
-               "integrated_gradients": {"steps": 8}, "rise": {"num_masks": 64}}
-    return cet.explain.get(name)(model, **options.get(name, {}))
+    return cheap_explainer(name, model)
 
 
 def sft_gan_generator():
@@ -94,7 +90,8 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
         "scorecam", "guided_gradcam", "lrp_epsilon", "hirescam", "xgradcam", "layercam",
         "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
         "rise", "vargrad", "squaregrad", "gradient_shap", "lrp_zplus", "lrp_alpha_beta",
-        "lrp_gamma", "lrp_epsilon_plus_flat", "lrp_epsilon_alpha2_beta1", "lrp_epsilon_gamma_box"}
+        "lrp_gamma", "lrp_epsilon_plus_flat", "lrp_epsilon_alpha2_beta1", "lrp_epsilon_gamma_box",
+        "lime", "kernel_shap", "sobol", "hsic"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(InputError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")

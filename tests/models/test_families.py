@@ -4,16 +4,13 @@ import inspect
 
 import numpy as np
 import pytest
-from helpers import images
+from helpers import CHEAP_OPTIONS, images
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.models import families, zoo
 from cnn_explain_tf.protocols.architectures import PAPER_METHODS
 
 LITE_13 = [m.arch for m in families.MEMBERS if m.arch.endswith("_lite")]
-CHEAP = {"smoothgrad": {"num_samples": 2}, "scorecam": {"max_channels": 4},
-         "integrated_gradients": {"steps": 4}, "rise": {"num_masks": 16},
-         "occlusion": {"patch_size": 8}}
 
 
 def test_thirteen_lite_models_in_the_six_families_of_the_paper():
@@ -44,7 +41,7 @@ def check_explainers(arch, names):
     x = images(2, size=16, channels=1)
     for name in names:
         factory = cet.explain.get(name)
-        options = dict(CHEAP.get(name, {}))
+        options = dict(CHEAP_OPTIONS.get(name, {}))
         if "layer" in inspect.signature(factory).parameters:
             options["layer"] = layer.name
         maps = factory(model, **options)(x)
