@@ -22,6 +22,11 @@ CHEAP_OPTIONS = {
 designs or channels than the defaults; the code paths are the same)."""
 
 
+CNN_EXPLAINERS = [name for name in cet.explain.names()
+                  if not issubclass(cet.explain.get(name), cet.explain.AttentionExplainer)]
+"""The registered explainers that apply to any CNN (the attention methods need a transformer)."""
+
+
 def cheap_explainer(name: str, model: keras.Model, **options):
     """The registered explainer `name` on `model` with `CHEAP_OPTIONS` (and `options`) applied."""
     return cet.explain.get(name)(model, **{**CHEAP_OPTIONS.get(name, {}), **options})

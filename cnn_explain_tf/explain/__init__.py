@@ -1,6 +1,13 @@
 """Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
 
-from cnn_explain_tf.explain import targets
+from cnn_explain_tf.explain import targets, tokens
+from cnn_explain_tf.explain.attention import (
+    AttentionExplainer,
+    AttentionRollout,
+    GradientAttention,
+    attention_rollout,
+    gradient_attention_rollout,
+)
 from cnn_explain_tf.explain.attributions import (
     GradientSHAP,
     GradientXInput,
@@ -100,4 +107,6 @@ __all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "abla
             "xgradcam_weights"]
 __all__ += ["RISE", "GradientXInput", "IntegratedGradients", "Occlusion", "SignedAttributions",
             "attribution_magnitude", "occlusion_corners", "patch_masks"]
+__all__ += ["AttentionExplainer", "AttentionRollout", "GradientAttention", "attention_rollout",
+            "gradient_attention_rollout", "tokens"]
 __all__ += ["GradientSHAP", "NoisyGradients", "SquareGrad", "VarGrad", "attribution_map"]

@@ -53,6 +53,9 @@ class Explainer(ModelRunner):
 
     name: ClassVar[str] = ""
     class_specific: ClassVar[bool] = True  # False: the map does not depend on the target
+    graph_options: ClassVar[dict] = {}
+    """Options under which the compiled step is TensorFlow only, as a SavedModel needs (e.g.
+    LIME's grid superpixels instead of SLIC); `serving.export(..., "all")` builds with them."""
 
     def __init__(self, model: keras.Model, *, output: int | None = None, batch_size: int = 32):
         super().__init__(model, output=output, batch_size=batch_size)

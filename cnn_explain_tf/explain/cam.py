@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 import tensorflow as tf
 
-from cnn_explain_tf import graph
+from cnn_explain_tf.explain import tokens
 from cnn_explain_tf.explain.base import (
     Explainer,
     normalize,
@@ -74,27 +74,39 @@ class BaseCAM(Explainer):
 
     Several layers are explained from one forward and one backward pass (one tape).
 
+    Token layers: a layer whose output is (B, tokens, D) (a transformer's) is turned into a
+    (B, h, w, D) map by `reshape`, activations and gradients alike, before the weighting
+    (`tokens.TokenReshape`, the counterpart of pytorch-grad-cam's `reshape_transform`).
+
     Args:
         model: the classifier.
-        layer: name or layer object of the 4-D layer to explain, or a list of them (CNN order);
-            None picks the last conv-like layer, also inside nested models.
+        layer: name or layer object of the 4-D or 3-D token layer to explain, or a list of them
+            (CNN order); None picks, for a transformer, the normalised tokens entering its last
+            attention layer (`tokens.default_token_layer`), else the last conv-like layer, also
+            inside nested models.
+        reshape: for token layers: "auto" (drop the class and register tokens the model
+            declares, lay the patch tokens on a square grid) or a callable mapping
+            (B, tokens, D) to (B, h, w, D).
         **kwargs: `output`, `batch_size` (see `Explainer`).
 
     Raises:
-        InputError: an unknown layer, or one whose output is not 4-D (B, h, w, channels), e.g. a
-            Dense layer; raised here, before anything is traced.
+        InputError: an unknown layer, or one whose output is neither 4-D (B, h, w, channels) nor
+            3-D tokens, e.g. a Dense head; a bad `reshape`, or "auto" on patch tokens that do
+            not form a square grid; raised here, before anything is traced.
     """
 
     uses_gradients = True
 
-    def __init__(self, model: keras.Model, layer: LayerSpec | Sequence[LayerSpec] = None,
-                 **kwargs):
+    def __init__(self, model: keras.Model, layer: LayerSpec | Sequence[LayerSpec] = None, *,
+                 reshape: str | Callable = "auto", **kwargs):
         super().__init__(model, **kwargs)
         several = isinstance(layer, (list, tuple))
         if several and not layer:
             raise InputError("layer: expected at least one layer to explain, got an empty list")
-        self.layers = [graph.find_layer(model, one) for one in (layer if several else [layer])]
+        self.layers = [tokens.find_cam_layer(model, one)
+                       for one in (layer if several else [layer])]
         self.layer = self.layers[0] if len(self.layers) == 1 else None
+        self.reshape = tokens.TokenReshape(model, reshape, self.layers)
 
     def cam_weights(self, activations, gradients, images, targets, target=None) -> tf.Tensor:
         """(B, K) channel weights. `gradients` is None when `uses_gradients` is False."""
@@ -126,13 +138,13 @@ class BaseCAM(Explainer):
         targets = resolve_targets(logits, targets, target)
         gradients = (tape.gradient(scores, activations) if self.uses_gradients
                      else [None] * len(activations))
-        return [self._layer_cam(a, g, images, targets, target)
-                for a, g in zip(activations, gradients)]
+        return [self._layer_cam(a, g, images, targets, target, layer.name)
+                for a, g, layer in zip(activations, gradients, self.layers)]
 
-    def _layer_cam(self, activations, gradients, images, targets, target) -> tf.Tensor:
-        activations = tf.cast(activations, tf.float32)
+    def _layer_cam(self, activations, gradients, images, targets, target, name) -> tf.Tensor:
+        activations = self.reshape(tf.cast(activations, tf.float32), name)
         if gradients is not None:
-            gradients = tf.cast(gradients, tf.float32)
+            gradients = self.reshape(tf.cast(gradients, tf.float32), name)
         cam = self.cam_map(activations, gradients, images, targets, target)
         return normalize(resize(cam, tf.shape(images)[1:3]))
 
@@ -239,6 +251,7 @@ class GuidedGradCAM(Explainer):
     Args:
         model: the classifier.
         layer: the Grad-CAM layer (see `BaseCAM`).
+        reshape: the Grad-CAM layer's token reshape (see `BaseCAM`).
         **kwargs: `output`, `batch_size`.
 
     References: Selvaraju et al., "Grad-CAM", ICCV 2017, Section 3.
@@ -246,11 +259,11 @@ class GuidedGradCAM(Explainer):
 
     name = "guided_gradcam"
 
-    def __init__(self, model, layer=None, **kwargs):
+    def __init__(self, model, layer=None, *, reshape: str | Callable = "auto", **kwargs):
         from cnn_explain_tf.explain.gradients import GuidedBackprop
 
         super().__init__(model, **kwargs)
-        self.gradcam = GradCAM(model, layer, **kwargs)
+        self.gradcam = GradCAM(model, layer, reshape=reshape, **kwargs)
         self.guided = GuidedBackprop(model, **kwargs)
 
     def explain_batch(self, images, targets, target=None):

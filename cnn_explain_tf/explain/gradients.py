@@ -117,9 +117,10 @@ class _EpsilonRules(BackwardRules):
 
         @tf.custom_gradient
         def stabilise(z):
-            def backward(upstream):
-                denominator = z + epsilon * tf.where(z >= 0, 1.0, -1.0)
-                return upstream * tf.math.divide_no_nan(z, denominator)
+            def backward(upstream):  # the ratio in float32 whatever the compute dtype
+                z32 = tf.cast(z, tf.float32)
+                ratio = tf.math.divide_no_nan(z32, z32 + epsilon * tf.where(z32 >= 0, 1.0, -1.0))
+                return upstream * tf.cast(ratio, upstream.dtype)
 
             return tf.identity(z), backward
 

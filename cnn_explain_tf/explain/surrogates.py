@@ -39,6 +39,7 @@ class _Surrogate(SignedAttributions, Explainer):
     """
 
     absolute = False
+    graph_options = {"segmentation": "grid"}
 
     def __init__(self, model, num_samples: int = 1000, segmentation="slic", num_segments: int = 50,
                  compactness: float | None = None, baseline=0.0, probabilities: bool = False,

@@ -17,8 +17,7 @@ DEIT = "keras_hub.src.models.deit.deit_layers"
 EFFICIENTNET = "keras_hub.src.models.efficientnet"
 MOBILENET = "keras_hub.src.models.mobilenet.mobilenet_backbone"
 
-__all__ = ["backbone_of", "from_preset", "keras_hub", "prefix_tokens", "token_layer",
-           "with_preprocessing"]
+__all__ = ["backbone_of", "from_preset", "keras_hub", "with_preprocessing"]
 
 
 def keras_hub():
@@ -85,37 +84,6 @@ def _find_backbone(model, backbone_class):
         return model
     return next((found for layer in getattr(model, "layers", ()) if isinstance(layer, keras.Model)
                  and (found := _find_backbone(layer, backbone_class))), None)
-
-
-def prefix_tokens(model: keras.Model) -> int:
-    """How many tokens precede the patch tokens in the backbone's sequence: the class token
-    (ViT with `use_class_token`, DINOv2), DeiT's distillation token, DINOv2's register tokens."""
-    backbone = backbone_of(model)
-    name = type(backbone).__name__
-    if name == "ViTBackbone":
-        return int(backbone.use_class_token)
-    if name == "DeiTBackbone":
-        return 2
-    if name == "DINOV2Backbone":
-        return 1 + int(backbone.num_register_tokens)
-    raise InputError(f"model: expected a ViT, DeiT or DINOv2 keras-hub backbone, got {name}")
-
-
-def token_layer(model: keras.Model) -> keras.layers.Layer:
-    """The tokens a token CAM explains by default: the first layer norm of the last encoder
-    block (ViT and DeiT `ln_1`, DINOv2 `norm1`), the input of its attention, whose gradients
-    reach every patch token (after the last block, only the class token feeds the head).
-
-    References: pytorch-grad-cam's ViT guide, `target_layers = [model.blocks[-1].norm1]`.
-    """
-    backbone = backbone_of(model)
-    name = type(backbone).__name__
-    if name in ("ViTBackbone", "DeiTBackbone"):
-        encoder = "vit_encoder" if name == "ViTBackbone" else "deit_encoder"
-        return backbone.get_layer(encoder).encoder_layers[-1].layer_norm_1
-    if name == "DINOV2Backbone":
-        return backbone.encoder.layers[-1].norm1
-    raise InputError(f"model: expected a ViT, DeiT or DINOv2 keras-hub backbone, got {name}")
 
 
 def _vit_encoder(layer, call, inputs):

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import keras
 
-from cnn_explain_tf import artifacts, explain
+from cnn_explain_tf import artifacts
 from cnn_explain_tf.data.image_limits import MAX_PIXELS
-from cnn_explain_tf.explain import Explainer, SFTGANExplainer, TrainedGenerator
+from cnn_explain_tf.explain import Explainer
+from cnn_explain_tf.serving.methods import generators_of, resolve_methods
 from cnn_explain_tf.serving.signatures import IMAGES, IMAGES_BYTES, SignatureBuilder
 from cnn_explain_tf.validation import InputError, check_positive_int, describe
 
@@ -57,6 +58,10 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
       int32, -1 for the predicted class} -> {maps (B, H, W) float32 in [0, 1], targets (B,)
       int32 (the resolved classes), probabilities (B, classes)}. Each runs the explainer's own
       compiled step (`Explainer.explain_batch`), so maps equal `explainer(images, targets)`.
+    - for a segmenter (output (B, H, W, classes)), each method's signature takes {images,
+      category () int32, mask (H, W) float32 at the output resolution} and returns {maps,
+      scores (B,) region scores, probabilities (B, H, W, classes)}; maps equal
+      `explainer(images, SegmentationRegion(category, mask))`.
     - with `images_bytes=True`, the same again with the suffix "_bytes" ("probabilities_bytes",
       "gradcam_bytes", ...) taking {images_bytes (B,) PNG/JPEG/GIF/BMP strings} instead of
       images. Each image's width and height are read from its header in the graph and an
@@ -70,7 +75,8 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
     name beside it and renamed when complete, so TF Serving never sees half a version.
 
     Args:
-        model: a Keras classifier with one (B, H, W, C) input and a (B, classes) output.
+        model: a Keras model with one (B, H, W, C) input and a (B, classes) classifier or
+            (B, H, W, classes) segmentation output.
         path: the model's base folder (TF Serving's `--model_base_path`).
         methods: registered explainer names (`cet.explain.names()`), "all" for every one of
             them, "lsft"/"gsft" for a given generator, or Explainer objects built on `model`
@@ -94,7 +100,7 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
 
     Raises:
         TypeError: `max_pixels` is not an int.
-        InputError: a multi-input or non-classifier model, an unknown method (the message
+        InputError: a multi-input model or another output, an unknown method (the message
             lists the valid names), a generator that does not fit the model (k larger than its
             conv layers), lsft/gsft without a generator, `max_pixels` < 1, or an existing
             version folder.
@@ -105,7 +111,7 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
     if target.exists() and not overwrite:
         raise InputError(f"path: version {version} already exists at {target}; pass "
                          "overwrite=True (--overwrite) or another version")
-    generators = _generators(model, generator)
+    generators = generators_of(model, generator)
     builder = SignatureBuilder(model, output, max_pixels)
     explainers = resolve_methods(model, methods, generators, output)
     say = print if verbose else (lambda *_: None)
@@ -117,84 +123,6 @@ def export(model: keras.Model, path: str | os.PathLike, methods: Sequence = ("gr
     record = _record(model, builder, names, skipped, images_bytes, generators)
     _write_atomically(archive, target, record)
     return ExportResult(target, ("serving_default", *names), skipped)
-
-
-def resolve_methods(model: keras.Model, methods: Sequence,
-                    generators: dict[str, SFTGANExplainer], output: int | None = None
-                    ) -> dict[str, Explainer | type[Explainer]]:
-    """Signature name -> explainer (built) or explainer class (built later, may fail).
-
-    Raises:
-        InputError: an unknown name, lsft/gsft without its generator, an Explainer of another
-            model, a repeated name, or a generator that does not fit `model`.
-    """
-    methods = [methods] if isinstance(methods, (str, Explainer)) else list(methods)
-    if not methods:
-        raise InputError("methods: expected at least one method name, got none")
-    resolved: dict = {}
-    for method in methods:
-        for name, explainer in _resolve_one(model, method, generators, output).items():
-            if name in resolved:
-                raise InputError(f"methods: expected each method once, got {name!r} twice")
-            resolved[name] = explainer
-    for name, explainer in generators.items():
-        resolved.setdefault(name, explainer)
-    return resolved
-
-
-def _resolve_one(model, method, generators, output) -> dict:
-    if isinstance(method, Explainer):
-        if method.model is not model:
-            raise InputError(f"methods: expected explainers built on the exported model "
-                             f"'{model.name}', got {method.name!r} built on '{method.model.name}'")
-        return {method.name: method}
-    if method == "all":
-        return {name: explain.get(name) for name in explain.names()}
-    if method in generators:
-        return {method: generators[method]}
-    if method in explain.sft_gan.VARIANTS or method == explain.sft_gan.UNKNOWN_VARIANT_NAME:
-        raise InputError(f"generator: method {method!r} needs its trained generator "
-                         f"(generator=... / --generator PATH), got {sorted(generators) or None}")
-    if not isinstance(method, str) or method.lower().replace("-", "_") not in explain.names():
-        raise InputError(f"methods: expected names among {', '.join(explain.names())}, 'all', "
-                         f"lsft/gsft with a generator, or Explainer objects; got "
-                         f"{describe(method)}")
-    return {explain.get(method).name: explain.get(method)}
-
-
-def _generators(model: keras.Model, generator) -> dict[str, SFTGANExplainer]:
-    """Name ("lsft"/"gsft"/"sft_gan") -> the SFT-GAN explainer of `model`, one per generator.
-
-    Raises:
-        InputError: two generators of one variant, an `SFTGANExplainer` of another model, or a
-            generator that does not fit `model` (k larger than its conv layers).
-    """
-    if generator is None:
-        return {}
-    many = isinstance(generator, (list, tuple))
-    found = {}
-    for one in generator if many else [generator]:
-        explainer = _sft_gan_explainer(model, one)
-        if explainer.name in found:
-            raise InputError(f"generator: expected one generator per variant, got two "
-                             f"{explainer.name!r} generators")
-        found[explainer.name] = explainer
-    return found
-
-
-def _sft_gan_explainer(model: keras.Model, generator) -> SFTGANExplainer:
-    """The `SFTGANExplainer` of `model` with `generator` (a path, a Keras generator, an
-    explainer built on `model` or a deprecated `TrainedGenerator`)."""
-    if isinstance(generator, SFTGANExplainer):
-        if generator.model is not model:
-            raise InputError(f"generator: expected an SFTGANExplainer built on the exported "
-                             f"model '{model.name}', got one built on '{generator.model.name}'")
-        return generator
-    if isinstance(generator, TrainedGenerator):  # deprecated; it warned when it was made
-        return generator(model)
-    if isinstance(generator, os.PathLike):
-        generator = Path(generator)
-    return SFTGANExplainer(model, generator)
 
 
 def _check_model(model) -> None:
@@ -230,15 +158,23 @@ def _add_signatures(archive, builder: SignatureBuilder, explainers: dict, images
         for encoded, function in zip(variants, functions):
             archive.add_endpoint(_name(name, encoded), function)
             names.append(_name(name, encoded))
-            say(f"signature {names[-1]}: {_inputs(encoded)}, targets -> maps, targets, "
-                f"probabilities ({time.perf_counter() - started:.1f} s)")
+            say(f"signature {names[-1]}: {_inputs(encoded)}, {_outputs(builder)} "
+                f"({time.perf_counter() - started:.1f} s)")
     return names, skipped
 
 
 def _explanations(builder: SignatureBuilder, explainer, variants) -> list:
-    """The traced signatures of one method, one per variant (the class is built here)."""
-    if isinstance(explainer, type):
+    """The traced signatures of one method, one per variant (a class or factory is built here).
+
+    Raises:
+        InputError: an explainer whose step runs Python code (SLIC superpixels), which a
+            SavedModel cannot call.
+    """
+    if not isinstance(explainer, Explainer):
         explainer = explainer(builder.model, output=builder.output)
+    if not getattr(explainer, "in_graph", True):
+        raise InputError(f"methods: {explainer.name!r} runs Python code in its step, which a "
+                         f"SavedModel cannot call; build it with {explainer.graph_options}")
     return [builder.explanation(explainer, encoded) for encoded in variants]
 
 
@@ -250,11 +186,18 @@ def _inputs(encoded: bool) -> str:
     return IMAGES_BYTES if encoded else IMAGES
 
 
+def _outputs(builder: SignatureBuilder) -> str:
+    if builder.segmentation:
+        return "category, mask -> maps, scores, probabilities"
+    return "targets -> maps, targets, probabilities"
+
+
 def _record(model, builder: SignatureBuilder, names: Iterable[str], skipped: dict,
             images_bytes: bool, generators: dict) -> dict:
     """The export.json side-car: what was exported, of which model, with which versions."""
     return {"model": model.name, "input_shape": list(builder.input_shape),
             "num_classes": builder.num_classes, "output": builder.output,
+            "task": "segmentation" if builder.segmentation else "classification",
             "signatures": ["serving_default", *names], "skipped": skipped,
             "images_bytes": images_bytes, "max_pixels": builder.max_pixels,
             "generators": {name: {"k": g.k} for name, g in generators.items()},

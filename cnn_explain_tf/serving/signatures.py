@@ -11,11 +11,13 @@ import tensorflow as tf
 from cnn_explain_tf import graph
 from cnn_explain_tf.data.image_limits import MAX_PIXELS, pixel_limit_check
 from cnn_explain_tf.explain import Explainer
+from cnn_explain_tf.explain.targets import region_score
 from cnn_explain_tf.validation import InputError, check_positive_int
 
 __all__ = ["SignatureBuilder", "probability_function"]
 
 IMAGES, IMAGES_BYTES, TARGETS = "images", "images_bytes", "targets"
+CATEGORY, MASK = "category", "mask"
 
 
 def probability_function(model: keras.Model, output: int | None = None) -> Callable:
@@ -55,6 +57,11 @@ class SignatureBuilder:
 
     - probabilities: {"images"} -> {"probabilities"}
     - an explainer's signature: {"images", "targets"} -> {"maps", "targets", "probabilities"}
+    - for a segmenter (a (B, H, W, classes) output): {"images", "category" () int32, "mask"
+      (H, W) float32 at the output resolution} -> {"maps", "scores" (B,), "probabilities"
+      (B, H, W, classes)}: the maps of `SegmentationRegion(category, mask)`, one region per
+      request (shared by its images), and each image's region score (the sum of the
+      category's logits weighted by the mask).
 
     With `encoded=True`, "images" is replaced by "images_bytes": (B,) PNG/JPEG/BMP/GIF strings,
     decoded to the model's channels, scaled to [0, 1] and resized (bilinear) in the graph. The
@@ -66,7 +73,8 @@ class SignatureBuilder:
     `explainer(images)` refuses (an `InvalidArgumentError` naming the input): an empty batch,
     an image size other than the model's, values outside [0, 1] (NaN included), a targets
     length other than the batch size, a class index outside [-1, classes). -1 means the
-    predicted class; the `targets` output holds the resolved classes.
+    predicted class; the `targets` output holds the resolved classes. A segmentation
+    signature refuses a category outside [0, classes) and a mask with a non-finite value.
 
     The graph sees only float32 images and int32 targets. Called from Python
     (`loaded.signatures[name](images=..., targets=...)`), TensorFlow converts NumPy arrays and
@@ -76,12 +84,13 @@ class SignatureBuilder:
     images in [0, 1]; what the cast hides cannot be refused in the graph.
 
     Args:
-        model: the classifier (one (B, H, W, C) input).
+        model: the classifier or segmenter (one (B, H, W, C) input).
         output: the output to serve for multi-output models.
         max_pixels: the largest encoded image (width x height) the "_bytes" functions decode.
 
     Raises:
-        TypeError, InputError: `max_pixels` is not an int >= 1.
+        TypeError, InputError: `max_pixels` is not an int >= 1, or the output is neither
+            (B, classes) nor (B, H, W, classes).
     """
 
     def __init__(self, model: keras.Model, output: int | None = None,
@@ -90,11 +99,13 @@ class SignatureBuilder:
         self.max_pixels = check_positive_int("max_pixels", max_pixels)
         self.input_shape = graph.input_shape(model)
         graph.check_output_index(model, output)
-        output_shape = tuple(graph.select_output(model.outputs, output).shape)
-        if len(output_shape) != 2:
-            raise InputError(f"model: expected a (B, classes) classifier output to serve, got "
-                             f"output shape {output_shape}")
-        self.num_classes = int(output_shape[-1])
+        self.output_shape = tuple(graph.select_output(model.outputs, output).shape)
+        if len(self.output_shape) not in (2, 4):
+            raise InputError(f"model: expected a (B, classes) classifier output or a (B, H, W, "
+                             f"classes) segmentation output to serve, got output shape "
+                             f"{self.output_shape}")
+        self.segmentation = len(self.output_shape) == 4
+        self.num_classes = int(self.output_shape[-1])
         self.squash = probability_function(model, output)
 
     def probabilities(self, encoded: bool = False) -> tf.types.experimental.GenericFunction:
@@ -117,17 +128,40 @@ class SignatureBuilder:
 
         def serve(inputs):
             images = self._images(inputs, encoded)
+            if self.segmentation:
+                return self._region_explanation(explainer, images, inputs)
             targets = self._targets(inputs[TARGETS], tf.shape(images)[0])
-            observed, passes = _observed(explainer)
-            maps = observed.explain_batch(images, targets)
-            logits = [out for seen, out in passes if seen is images and out.shape.rank == 2]
-            probabilities = (self.squash(tf.cast(logits[0], tf.float32)) if logits
-                             else self._probabilities(images))
+            maps, logits = self._explain(explainer, images, targets)
+            probabilities = self.squash(logits)
             predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
             return {"maps": maps, "targets": tf.where(targets < 0, predicted, targets),
                     "probabilities": probabilities}
 
         return self._traced(serve, encoded, with_targets=True)
+
+    def _explain(self, explainer: Explainer, images: tf.Tensor, targets: tf.Tensor,
+                 target: Callable | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+        """(maps, float32 logits): the explainer's step and the logits of its own forward pass
+        on `images` (a second pass only for a step that runs none)."""
+        observed, passes = _observed(explainer)
+        maps = observed.explain_batch(images, targets, target)
+        rank = len(self.output_shape)
+        logits = [out for seen, out in passes if seen is images and out.shape.rank == rank]
+        logits = logits[0] if logits else graph.run(self.model, images, output=self.output)[1]
+        return maps, tf.cast(logits, tf.float32)
+
+    def _region_explanation(self, explainer: Explainer, images: tf.Tensor, inputs: dict
+                            ) -> dict:
+        """The segmentation signature's outputs: the maps of `SegmentationRegion(category,
+        mask)` with both as (checked) tensors, the region scores and the probabilities."""
+        category, mask = self._region(inputs[CATEGORY], inputs[MASK])
+
+        def target(output):
+            return region_score(output, category, mask)
+
+        maps, logits = self._explain(explainer, images, tf.fill(tf.shape(images)[:1], -1),
+                                     target)
+        return {"maps": maps, "scores": target(logits), "probabilities": self.squash(logits)}
 
     def _traced(self, serve: Callable, encoded: bool, with_targets: bool):
         """`serve` as a tf.function over its dict signature, traced now (with AutoGraph, so the
@@ -136,7 +170,10 @@ class SignatureBuilder:
             spec = {IMAGES_BYTES: tf.TensorSpec((None,), tf.string, name=IMAGES_BYTES)}
         else:
             spec = {IMAGES: tf.TensorSpec((None, *self.input_shape), tf.float32, name=IMAGES)}
-        if with_targets:
+        if with_targets and self.segmentation:
+            spec[CATEGORY] = tf.TensorSpec((), tf.int32, name=CATEGORY)
+            spec[MASK] = tf.TensorSpec(self.output_shape[1:3], tf.float32, name=MASK)
+        elif with_targets:
             spec[TARGETS] = tf.TensorSpec((None,), tf.int32, name=TARGETS)
         function = tf.function(serve, input_signature=[spec])
         function.get_concrete_function()
@@ -183,6 +220,22 @@ class SignatureBuilder:
             f"targets: expected class indices in [-1, {self.num_classes}) (-1: the predicted "
             "class), got", targets], summarize=16)
         return targets
+
+    def _region(self, category: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The segmentation category and mask, after in-graph checks of their values (a mask
+        of another size stops at `ensure_shape`: "Shape of tensor mask [16,16] is not
+        compatible with expected shape [8,8]")."""
+        inside = (category >= 0) & (category < self.num_classes)
+        check_category = tf.debugging.Assert(inside, [
+            f"category: expected a segmentation class in [0, {self.num_classes}), got",
+            category])
+        finite = tf.reduce_all(tf.math.is_finite(mask))
+        check_mask = tf.debugging.Assert(finite, [
+            "mask: expected finite weights (NaN and inf refused), got range",
+            tf.reduce_min(mask), tf.reduce_max(mask)])
+        with tf.control_dependencies([check_category, check_mask]):
+            return tf.identity(category), tf.ensure_shape(tf.identity(mask),
+                                                          self.output_shape[1:3])
 
 
 def _not_empty(batch: tf.Tensor, name: str) -> tf.Tensor:

@@ -4,7 +4,7 @@ models, no NaN, no side effects."""
 import keras
 import numpy as np
 import pytest
-from helpers import cheap_explainer, classifier, images, tiny_generator, weights_of
+from helpers import CNN_EXPLAINERS, cheap_explainer, classifier, images, tiny_generator, weights_of
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.validation import InputError
@@ -16,7 +16,7 @@ MODELS = {
 }
 _built = {}
 # Every registered explainer, plus the SFT-GAN one (not registered: it needs a trained generator).
-EXPLAINERS = [*cet.explain.names(), "sft_gan"]
+EXPLAINERS = [*CNN_EXPLAINERS, "sft_gan"]
 
 
 def model_for(kind):
@@ -91,7 +91,7 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
         "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
         "rise", "vargrad", "squaregrad", "gradient_shap", "lrp_zplus", "lrp_alpha_beta",
         "lrp_gamma", "lrp_epsilon_plus_flat", "lrp_epsilon_alpha2_beta1", "lrp_epsilon_gamma_box",
-        "lime", "kernel_shap", "sobol", "hsic"}
+        "lime", "kernel_shap", "sobol", "hsic", "attention_rollout", "gradient_attention"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(InputError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")

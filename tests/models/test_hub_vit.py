@@ -8,7 +8,7 @@ keras_hub = pytest.importorskip("keras_hub")
 
 import cnn_explain_tf as cet  # noqa: E402
 from cnn_explain_tf import graph  # noqa: E402
-from cnn_explain_tf.models import hub  # noqa: E402
+from cnn_explain_tf.explain.tokens import default_token_layer, prefix_tokens  # noqa: E402
 
 SHAPE = (32, 32, 3)
 M = keras_hub.models
@@ -54,9 +54,9 @@ def test_attention_tap_gives_the_attention_probabilities(vit, x):
 def test_token_layer_reaches_the_patch_tokens(vit, x):
     """The class token alone feeds the head, so the last block's output has zero gradient on the
     16 patch tokens; its first layer norm (the default token layer) has not."""
-    token_layer = hub.token_layer(vit)
+    token_layer = default_token_layer(vit)
     assert token_layer is vit.backbone.get_layer("vit_encoder").encoder_layers[-1].layer_norm_1
-    assert hub.prefix_tokens(vit) == 1
+    assert prefix_tokens(vit) == 1
     last = vit.backbone.get_layer("vit_encoder").layer_norm
     with tf.GradientTape() as tape:
         (tokens, final), logits = graph.run(vit, tf.constant(x), taps=[token_layer, last])
@@ -77,9 +77,10 @@ def test_gradient_and_perturbation_methods_on_vit(vit, method, x):
 def test_dinov2_with_registers(dinov2, x):
     _, out = graph.run(dinov2, tf.constant(x), linearize=False)
     np.testing.assert_allclose(out.numpy(), dinov2(x).numpy(), atol=1e-5)
-    assert out.shape == (2, 1 + 2 + 16, 16) and hub.prefix_tokens(dinov2) == 3
-    assert hub.token_layer(dinov2) is dinov2.encoder.layers[-1].norm1
-    assert any(info.layer is hub.token_layer(dinov2) for info in graph.list_layers(dinov2))
+    assert out.shape == (2, 1 + 2 + 16, 16) and prefix_tokens(dinov2) == 3
+    assert default_token_layer(dinov2) is dinov2.encoder.layers[-1].norm1
+    layer = default_token_layer(dinov2)
+    assert any(info.layer is layer for info in graph.list_layers(dinov2))
     maps = cet.explain.get("saliency")(dinov2)(x, targets=lambda out: tf.reduce_sum(out[:, 0], 1))
     assert maps.shape == (2, 32, 32) and np.isfinite(maps).all()
 
@@ -91,8 +92,8 @@ def test_deit_classifier_with_its_distillation_token(x):
     model = M.DeiTImageClassifier(backbone=backbone, num_classes=3)
     _, out = graph.run(model, tf.constant(x), linearize=False)
     np.testing.assert_allclose(out.numpy(), model(x).numpy(), atol=1e-5)
-    assert hub.prefix_tokens(model) == 2
-    token_layer = hub.token_layer(model)
+    assert prefix_tokens(model) == 2
+    token_layer = default_token_layer(model)
     assert token_layer is backbone.get_layer("deit_encoder").encoder_layers[-1].layer_norm_1
     (tokens,), _ = graph.run(model, tf.constant(x), taps=[token_layer])
     assert tokens.shape == (2, 2 + 16, 16)

@@ -111,7 +111,8 @@ def assert_signatures_equal_the_library(exported, methods, model, generator, fol
     results, loaded_modules = run_tensorflow_only(exported.path, calls, folder)
     assert loaded_modules == []  # cnn_explain_tf was never imported
     for (method, x, t), result in zip(cases, results):
-        explainer = generator if method == "lsft" else cet.explain.get(method)(model)
+        explainer = generator if method == "lsft" else cet.serving.exportable_methods(model)[
+            method](model)
         expected = explainer(x, None if np.all(t < 0) else t)
         assert result["maps"].shape == (len(x), 16, 16)
         np.testing.assert_allclose(result["maps"], expected, rtol=0, atol=1e-5,

@@ -41,10 +41,11 @@ def test_multi_input_model_is_refused(tmp_path):
 
 def test_non_classifier_output_is_refused(tmp_path):
     inputs = keras.Input((16, 16, 3))
-    segmenter = keras.Model(inputs, keras.layers.Conv2D(2, 1)(inputs))
-    with pytest.raises(InputError, match=r"expected a \(B, classes\) classifier output to "
-                                         r"serve, got output shape \(None, 16, 16, 2\)"):
-        serving.export(segmenter, tmp_path / "m", verbose=0)
+    tokens = keras.Model(inputs, keras.layers.Reshape((256, 3))(inputs))
+    with pytest.raises(InputError, match=r"\(B, classes\) classifier output or a \(B, H, W, "
+                                         r"classes\) segmentation output to serve, got output "
+                                         r"shape \(None, 256, 3\)"):
+        serving.export(tokens, tmp_path / "m", verbose=0)
 
 
 def test_sft_methods_need_their_generator(model, tmp_path):
