@@ -27,6 +27,7 @@ from cnn_explain_tf.explain.cam import (
     gradcam_weights,
     weighted_cam,
 )
+from cnn_explain_tf.explain.cam_extra import FEM, FullGrad, fem_map, fullgrad_map
 from cnn_explain_tf.explain.cam_variants import (
     AblationCAM,
     EigenCAM,
@@ -39,6 +40,7 @@ from cnn_explain_tf.explain.cam_variants import (
     layercam_map,
     xgradcam_weights,
 )
+from cnn_explain_tf.explain.deeplift import DeepLIFT
 from cnn_explain_tf.explain.gradient_statistics import (
     NoisyGradients,
     SmoothGrad,
@@ -109,4 +111,5 @@ __all__ += ["RISE", "GradientXInput", "IntegratedGradients", "Occlusion", "Signe
             "attribution_magnitude", "occlusion_corners", "patch_masks"]
 __all__ += ["AttentionExplainer", "AttentionRollout", "GradientAttention", "attention_rollout",
             "gradient_attention_rollout", "tokens"]
+__all__ += ["DeepLIFT", "FEM", "FullGrad", "fem_map", "fullgrad_map"]
 __all__ += ["GradientSHAP", "NoisyGradients", "SquareGrad", "VarGrad", "attribution_map"]

@@ -105,9 +105,10 @@ def _run_graph(model, inputs, state: _Trace):
 
 
 def _visit(layer, state: _Trace, *args, **kwargs):
+    expand = expansion(layer)  # no assignment expression: AutoGraph cannot convert one
     if isinstance(layer, keras.Model) and is_model_graph(layer):
         out = _run_graph(layer, args[0], state)
-    elif (expand := expansion(layer)) is not None:
+    elif expand is not None:
         out = expand(layer, lambda inner, *a, **k: _visit(inner, state, *a, **k), *args, **kwargs)
     elif layer is state.head:
         out = _linearized_call(layer, args, kwargs, state.rules)

@@ -91,7 +91,8 @@ def test_registry_lists_every_method_and_rejects_unknown_names():
         "eigencam", "ablationcam", "gradient_x_input", "integrated_gradients", "occlusion",
         "rise", "vargrad", "squaregrad", "gradient_shap", "lrp_zplus", "lrp_alpha_beta",
         "lrp_gamma", "lrp_epsilon_plus_flat", "lrp_epsilon_alpha2_beta1", "lrp_epsilon_gamma_box",
-        "lime", "kernel_shap", "sobol", "hsic", "attention_rollout", "gradient_attention"}
+        "lime", "kernel_shap", "sobol", "hsic", "attention_rollout", "gradient_attention",
+        "deeplift", "fullgrad", "fem"}
     assert cet.explain.get("Guided-Backprop") is cet.explain.GuidedBackprop
     with pytest.raises(InputError, match="gradcam, gradcam\\+\\+"):
         cet.explain.get("gradcamm")
