@@ -196,6 +196,22 @@ def rise(model, x, t, xplique) -> Comparison:
     return compare(ours(x, t), minmax(theirs))
 
 
+def sobol(model, x, t, xplique) -> Comparison:
+    """The same (unscrambled) Sobol designs as xplique: equal signed total indices."""
+    ours = _ours("sobol", model, grid_size=4, num_designs=16, scramble=False)
+    theirs = xplique.SobolAttributionMethod(with_softmax(model), grid_size=4, nb_design=16)
+    theirs = np.asarray(theirs.explain(x, one_hot(t))).reshape(x.shape[:3])
+    return compare(ours(x, t), minmax(theirs), ours.attributions(x, t), theirs)
+
+
+def hsic(model, x, t, xplique) -> Comparison:
+    """The same (unscrambled) designs as xplique; xplique's values are ours x (n - 1)^2 / n."""
+    ours = _ours("hsic", model, grid_size=4, num_designs=64, scramble=False)
+    theirs = xplique.HsicAttributionMethod(with_softmax(model), grid_size=4, nb_design=64)
+    theirs = np.asarray(theirs.explain(x, one_hot(t))).reshape(x.shape[:3])
+    return compare(ours(x, t), minmax(theirs), ours.attributions(x, t) * 63 ** 2 / 64, theirs)
+
+
 @dataclass(frozen=True)
 class Case:
     """One method compared with its xplique counterpart, and the convention notes."""
@@ -229,4 +245,8 @@ CASES = [
     Case("occlusion", "Occlusion", occlusion,
          "aggregation='sum' (xplique); the default 'mean' divides by the patch count"),
     Case("rise", "Rise", rise, "same masks; xplique divides by sum M, ours centres by mean f"),
+    Case("sobol", "SobolAttributionMethod", sobol,
+         "Jansen total indices; scramble=False gives xplique's designs (default: scrambled)"),
+    Case("hsic", "HsicAttributionMethod", hsic,
+         "HSIC / (n-1)^2 (ours) vs / n (xplique): the same map"),
 ]
