@@ -19,10 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=Path, required=True,
                         help="an image file, a .npy batch, or a folder of images")
     parser.add_argument("--method", default="gradcam",
-                        help="explainer name (one of cnn_explain_tf.explain.names()); lsft/gsft "
-                             "need --generator")
+                        help="explainer name (one of cnn_explain_tf.explain.names()), or lsft/gsft "
+                             "(the shipped SFT-GAN generators, or --generator's; lsft-s1, "
+                             "lsft-s2, gsft-s1, gsft-s2 name a shipped one's strategy)")
     parser.add_argument("--generator", type=Path,
-                        help="a train-gan generator (.keras or its run directory) for lsft/gsft")
+                        help="a train-gan generator (.keras or its run directory) for lsft/gsft "
+                             "instead of the shipped one")
     parser.add_argument("--out", type=Path, required=True,
                         help="output directory: per image NAME_METHOD.png (overlay) and "
                              "NAME_METHOD.npy (heat map), NAME being the image's file name with "
@@ -74,24 +76,24 @@ def output_paths(out: Path, name: str, method: str) -> tuple[Path, Path]:
 
 
 def make_explainer(args: argparse.Namespace, model):
-    """The `--method` explainer of `model`; lsft/gsft bind the `--generator` SFT-GAN to it.
+    """The `--method` explainer of `model`; lsft/gsft bind the `--generator` SFT-GAN to it, or
+    without --generator the shipped one (`SFTGANExplainer.pretrained`).
 
     Raises:
-        ValueError: an unknown method, or a generator missing for lsft/gsft or given to another
-            method.
+        ValueError: an unknown method, or a generator given to a method other than lsft/gsft.
     """
     from cnn_explain_tf import explain
+    from cnn_explain_tf.explain import pretrained
 
     method = args.method.lower()
-    if method in explain.sft_gan.VARIANTS:
-        if args.generator is None:
-            raise ValueError(f"generator: expected --generator PATH (a train-gan generator) for "
-                             f"--method {args.method}, got none")
+    if args.generator is not None:
+        if method not in explain.sft_gan.VARIANTS:
+            raise ValueError(f"generator: expected only with --method lsft or gsft, got it with "
+                             f"--method {args.method}")
         return explain.SFTGANExplainer(model, args.generator, method,
                                        batch_size=args.batch_size)
-    if args.generator is not None:
-        raise ValueError(f"generator: expected only with --method lsft or gsft, got it with "
-                         f"--method {args.method}")
+    if method.replace("_", "-") in pretrained.names():
+        return explain.SFTGANExplainer.pretrained(model, method, batch_size=args.batch_size)
     options = {"layer": args.layer} if args.layer else {}
     return explain.get(args.method)(model, batch_size=args.batch_size, **options)
 

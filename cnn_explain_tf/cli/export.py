@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cnn_explain_tf.cli.common import MAX_PIXELS
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "shipped_generators"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, required=True, help="a .keras classifier")
     parser.add_argument("--methods", nargs="+", default=["gradcam"],
                         help="explainer names (cnn_explain_tf.explain.names()), 'all' for every "
-                             "one, lsft/gsft with --generator (default: gradcam)")
+                             "one, lsft/gsft: the shipped SFT-GAN generators (lsft-s1, lsft-s2, "
+                             "gsft-s1, gsft-s2 name a strategy) or --generator's "
+                             "(default: gradcam)")
     parser.add_argument("--generator", type=Path, nargs="+", default=[],
-                        help="train-gan generators (.keras or run folders); each adds its "
-                             "lsft/gsft signature")
+                        help="train-gan generators (.keras or run folders) instead of the "
+                             "shipped ones; each adds its lsft/gsft signature")
     parser.add_argument("--out", type=Path, required=True,
                         help="the model's base folder (TF Serving --model_base_path); the "
                              "export is written to OUT/VERSION")
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from cnn_explain_tf.serving.saved_model import export
 
     model = artifacts.load_model(args.model, "model")
-    result = export(model, args.out, args.methods, list(args.generator) or None, args.version,
+    methods, generators = shipped_generators(args.methods, list(args.generator))
+    result = export(model, args.out, methods, generators or None, args.version,
                     output=args.output, images_bytes=args.images_bytes,
                     max_pixels=args.max_pixels,
                     overwrite=args.overwrite, skip_failing=args.skip_failing,
@@ -51,3 +54,15 @@ def run(args: argparse.Namespace) -> int:
     skipped = f"; skipped {', '.join(result.skipped)}" if result.skipped else ""
     print(f"wrote {len(result.signatures)} signatures to {result.path}{skipped}")
     return 0
+
+
+def shipped_generators(methods: list[str], generators: list[Path]) -> tuple[list, list]:
+    """(methods, generators) for `serving.export`: without --generator, each lsft/gsft name
+    (lsft-s1, ...) becomes its variant's signature served by the shipped generator's file."""
+    from cnn_explain_tf.explain import pretrained
+
+    if generators:
+        return methods, generators
+    names = [m for m in methods if str(m).lower().replace("_", "-") in pretrained.names()]
+    return ([pretrained.card(m)["variant"] if m in names else m for m in methods],
+            [pretrained.generator_path(m) for m in names])

@@ -1,6 +1,8 @@
 """Explainers: a classifier and a batch of images in, (B, H, W) heat maps in [0, 1] out."""
 
-from cnn_explain_tf.explain import targets, tokens
+import functools
+
+from cnn_explain_tf.explain import pretrained, targets, tokens
 from cnn_explain_tf.explain.attention import (
     AttentionExplainer,
     AttentionRollout,
@@ -82,19 +84,22 @@ def names() -> list[str]:
     return sorted(REGISTRY)
 
 
-def get(name: str) -> type[Explainer]:
-    """The explainer class registered under `name` (case-insensitive, '-' and '_' alike).
-
-    The SFT-GAN explainer needs a trained generator, so it is not registered: build it with
-    `SFTGANExplainer(model, generator_path)`.
+def get(name: str):
+    """The explainer class registered under `name` (case-insensitive, '-' and '_' alike), or for
+    "lsft" / "gsft" (and "lsft-s1", "lsft-s2", "gsft-s1", "gsft-s2") the factory
+    `(model, batch_size=32) -> SFTGANExplainer` of the SFT-GAN generator shipped with the package
+    (`SFTGANExplainer.pretrained`; `SFTGANExplainer(model, path)` takes another generator).
 
     Raises:
-        InputError: unknown name; the message lists the registered ones.
+        InputError: unknown name; the message lists the registered and the shipped ones.
     """
     key = str(name).lower().replace("-", "_")
-    if key not in REGISTRY:
-        raise InputError(f"name: expected one of {', '.join(names())}, got {name!r}")
-    return REGISTRY[key]
+    if key in REGISTRY:
+        return REGISTRY[key]
+    if key.replace("_", "-") in pretrained.names():
+        return functools.partial(SFTGANExplainer.pretrained, name=key)
+    raise InputError(f"name: expected one of {', '.join(names())} or a shipped SFT-GAN "
+                     f"generator ({', '.join(pretrained.names())}), got {name!r}")
 
 
 __all__ = ["BaseCAM", "Composite", "Deconvnet", "Explainer", "GradCAM", "GradCAMPlusPlus",
@@ -103,7 +108,7 @@ __all__ = ["BaseCAM", "Composite", "Deconvnet", "Explainer", "GradCAM", "GradCAM
            "LRPEpsilonPlusFlat", "LRPGamma", "LRPZPlus", "ScoreCAM", "SmoothGrad", "Sobol",
            "Superpixels", "VanillaGradients", "get", "gradcam_plus_plus_weights", "gradcam_weights",
            "grid_segments", "names", "slic_segments", "weighted_cam"]
-__all__ += ["SFTGANExplainer", "TrainedGenerator", "load_generator"]  # CGMA: cet.cgma
+__all__ += ["SFTGANExplainer", "TrainedGenerator", "load_generator", "pretrained"]  # CGMA: cet.cgma
 __all__ += ["AblationCAM", "EigenCAM", "HiResCAM", "LayerCAM", "XGradCAM", "ablation_weights",
             "first_principal_component", "hirescam_map", "layercam_map", "targets",
             "xgradcam_weights"]

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from cnn_explain_tf import artifacts
 from cnn_explain_tf.cache import MODEL_CACHE
+from cnn_explain_tf.explain import pretrained
 from cnn_explain_tf.explain.base import Explainer, normalize
 from cnn_explain_tf.explain.cgma import IntermediateGradCAMs, cumulative_average
 from cnn_explain_tf.models.sft import resize_images
@@ -44,7 +45,7 @@ class SFTGANExplainer(Explainer):
 
     Usage:
         maps = SFTGANExplainer(model, "runs/gan/generator.keras")(images, targets=None)
-        relevance = SFTGANExplainer(model, generator).cgma_relevance(images)   # (B, k)
+        relevance = SFTGANExplainer.pretrained(model, "lsft").cgma_relevance(images)  # (B, k)
 
     Args:
         model: any Keras classifier with at least k conv layers.
@@ -72,6 +73,18 @@ class SFTGANExplainer(Explainer):
         super().__init__(model, batch_size=batch_size)
         self.gradcams = IntermediateGradCAMs.for_model(model, self.k, self.batch_size)
         self._generate = generator_step(generator)
+
+    @classmethod
+    def pretrained(cls, model: keras.Model, name: str = "lsft", batch_size: int = 32):
+        """The explainer of `model` with a generator shipped with the package: `name` is
+        "lsft" / "gsft" (the variant's default strategy) or "lsft-s1", "gsft-s1", "lsft-s2",
+        "gsft-s2" (`explain.pretrained.card(name)` is its model card). The classifier needs at
+        least the generator's k (8) conv layers.
+
+        Raises:
+            InputError: an unknown name, or a classifier with fewer than k conv layers.
+        """
+        return cls(model, pretrained.load(name), pretrained.card(name)["variant"], batch_size)
 
     @property
     def name(self) -> str:
