@@ -14,12 +14,10 @@ layer."""
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import tensorflow as tf
-from timing import print_report
+from timing import interleaved_medians, print_report
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.explain.cam_extra import FEM, FullGrad
@@ -30,20 +28,6 @@ def gradient_pass(saliency):
     """The compiled plain input-gradient step of a saliency explainer (which must stay alive:
     the step reaches it weakly)."""
     return saliency.compile(saliency.input_gradients)
-
-
-def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
-    """Median wall time of each function over `repeats` rounds that call every function once,
-    in turn, after one untimed warm-up call of each."""
-    for function in functions.values():
-        function()
-    times = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def timings(model, images, targets, repeats: int) -> dict[str, float]:

@@ -15,31 +15,17 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
 import time
 
 import numpy as np
 import tensorflow as tf
-from timing import print_report
+from timing import interleaved_medians, print_report
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.explain import lrp_composites
 
 METHODS = ("lrp_epsilon", "lrp_zplus", "lrp_alpha_beta", "lrp_gamma", "lrp_epsilon_plus_flat",
            "lrp_epsilon_alpha2_beta1", "lrp_epsilon_gamma_box")
-
-
-def interleaved_medians(functions: dict, repeats: int, clock) -> dict[str, float]:
-    """Median `clock` seconds of each function, called once each in turn per round, after a
-    warm-up round."""
-    samples = {name: [] for name in functions}
-    for round_ in range(repeats + 1):
-        for name, function in functions.items():
-            start = clock()
-            function()
-            if round_:
-                samples[name].append(clock() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def lrp_times(arch: str, batch: int, repeats: int, clock) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Shared timing helper of the benchmark scripts: median wall time after a warm-up call."""
+"""Shared timing helpers of the benchmark scripts: medians after a warm-up call, interleaved."""
 
 import statistics
 import time
@@ -14,6 +14,21 @@ def median_seconds(function, repeats: int = 5) -> float:
         function()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved_medians(functions: dict, repeats: int, clock=time.perf_counter
+                        ) -> dict[str, float]:
+    """Median `clock` seconds of each function over `repeats` rounds that call every function
+    once, in turn, after one untimed warm-up round (a shared CPU's load then weighs on every
+    function alike; pass `clock=time.process_time` for CPU time)."""
+    samples = {name: [] for name in functions}
+    for round_ in range(repeats + 1):
+        for name, function in functions.items():
+            start = clock()
+            function()
+            if round_:
+                samples[name].append(clock() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def print_report(header: str, timings: dict[str, float], rows, name_width: int = 16,

@@ -9,29 +9,14 @@ model compiled with tf.function on the same batch. Goal: Grad-CAM / forward <= 1
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import tensorflow as tf
-from timing import print_report
+from timing import interleaved_medians, print_report
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.explain.attention import AttentionRollout, GradientAttention
 from cnn_explain_tf.models.vit import build_vit
-
-
-def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
-    """Median wall time of each function over `repeats` rounds, after one untimed call each."""
-    times = {name: [] for name in functions}
-    for function in functions.values():
-        function()
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:

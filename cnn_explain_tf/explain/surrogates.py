@@ -73,6 +73,7 @@ class _Surrogate(SignedAttributions, Explainer):
         """(B, D) coefficients of the surrogate (see `weighted_ridge`)."""
         raise NotImplementedError
 
+    @tf.autograph.experimental.do_not_convert  # numpy, called once while tracing
     def coalitions(self, num_features: int) -> tuple[np.ndarray, np.ndarray]:
         """The seeded `sample` of an image with `num_features` superpixels, as float32."""
         rng = np.random.default_rng([self.seed, int(num_features)])
