@@ -58,8 +58,12 @@ from cnn_explain_tf.metrics.localization import (
 from cnn_explain_tf.metrics.map_complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.randomisation import (
     RandomisationResult,
+    efficient_mprt,
+    histogram_entropy,
     model_parameter_randomisation,
     random_logit,
+    smooth_mprt,
+    smoothed_explainer,
 )
 from cnn_explain_tf.metrics.robustness import (
     average_sensitivity,
@@ -126,6 +130,10 @@ __all__ = [
     "effective_complexity",
     "RandomisationResult",
     "model_parameter_randomisation",
+    "smooth_mprt",
+    "smoothed_explainer",
+    "efficient_mprt",
+    "histogram_entropy",
     "random_logit",
     "relevance_mass",
     "relevance_rank",

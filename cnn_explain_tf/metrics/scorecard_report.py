@@ -12,7 +12,7 @@ from cnn_explain_tf import report
 from cnn_explain_tf.artifacts import atomic_path, write_json
 from cnn_explain_tf.metrics.scoring import FAMILIES, Scorecard
 
-__all__ = ["report_results", "scorecard_csv", "write_scorecard"]
+__all__ = ["noise_section", "report_results", "scorecard_csv", "write_scorecard"]
 
 
 def scorecard_csv(card: Scorecard) -> str:
@@ -54,16 +54,39 @@ def report_results(card: Scorecard, title: str = "Explanation scorecard",
         sections.append({"id": family, "title": family.capitalize(),
                          "tables": [{"id": family, "caption": f"{family} (mean [95 % "
                                      f"bootstrap interval over images])", "rows": rows}]})
+    sections.append(noise_section(card))
     return {"title": title, "sections": sections, "config": dict(config or {})}
+
+
+def noise_section(card: Scorecard) -> dict:
+    """One row per metric: its best method, the methods within noise of it (the paired 95 %
+    interval of the difference contains 0) and the methods it beats beyond noise."""
+    rows = []
+    for metric, family in card.families.items():
+        best, tied = card.within_noise_of_best(metric)
+        if best:
+            beaten = [m for m in card.methods if m not in (best, *tied)]
+            rows.append({"metric": metric, "family": family, "better": "higher" if card.results[
+                best][metric].higher_is_better else "lower", "best": best,
+                "within noise of the best": ", ".join(tied) or "-",
+                "behind beyond noise": ", ".join(beaten) or "-"})
+    return {"id": "noise", "title": "Differences beyond noise",
+            "text": "Per metric, the method with the best mean, the methods whose paired 95 % "
+                    "bootstrap interval of the difference to it (the same images resampled for "
+                    "both) contains 0, and the methods it beats beyond that interval.",
+            "tables": [{"id": "noise", "caption": "best method per metric", "rows": rows}]}
 
 
 def write_scorecard(card: Scorecard, out_dir: str | os.PathLike, title: str = "Explanation "
                     "scorecard", config: Mapping | None = None) -> dict[str, Path]:
-    """Writes report.html, scorecard.csv and scorecard.json (atomically) into `out_dir`."""
+    """Writes report.html, scorecard.csv, scorecard.json and results.json (the page's tables,
+    which `python docs/gen_results.py record` takes) atomically into `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"html": report.write_report(report_results(card, title, config), out_dir),
-             "csv": out_dir / "scorecard.csv", "json": out_dir / "scorecard.json"}
+    results = report_results(card, title, config)
+    paths = {"html": report.write_report(results, out_dir), "csv": out_dir / "scorecard.csv",
+             "json": out_dir / "scorecard.json", "results": out_dir / "results.json"}
+    write_json(results, paths["results"], sort_keys=False)
     with atomic_path(paths["csv"]) as temporary:
         temporary.write_text(scorecard_csv(card), encoding="utf-8")
     write_json({**card.as_dict(), "config": dict(config or {})}, paths["json"])

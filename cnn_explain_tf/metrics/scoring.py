@@ -14,7 +14,7 @@ from tqdm import tqdm
 from cnn_explain_tf.metrics import localisation
 from cnn_explain_tf.metrics.base import ModelMetric
 from cnn_explain_tf.metrics.faithfulness import curves, ordered, sampled
-from cnn_explain_tf.metrics.intervals import Interval, difference_interval
+from cnn_explain_tf.metrics.intervals import Interval, difference_interval, verdict
 from cnn_explain_tf.metrics.localization import pointing_game
 from cnn_explain_tf.metrics.map_complexity import complexity, effective_complexity, sparseness
 from cnn_explain_tf.metrics.randomisation import model_parameter_randomisation, random_logit
@@ -122,6 +122,32 @@ class Scorecard:
         """Paired 95 % interval of method a's minus method b's mean on `metric`."""
         return difference_interval([self.results[a][metric].scores],
                                    [self.results[b][metric].scores])
+
+    def within_noise_of_best(self, metric: str) -> tuple[str, list[str]]:
+        """(the method with the best estimate on `metric`, the other methods whose paired 95 %
+        interval of the difference to it (`compare`) contains 0); ("", []) when every estimate
+        is NaN."""
+        counted = [m for m in self.methods if not np.isnan(self.results[m][metric].mean)]
+        if not counted:
+            return "", []
+        higher = self.results[counted[0]][metric].higher_is_better
+        best = (max if higher else min)(counted, key=lambda m: self.results[m][metric].mean)
+        better = "higher" if higher else "lower"
+        return best, [m for m in counted if m != best and verdict(
+            self.compare(metric, best, m), better) != "met"]
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Scorecard:
+        """The scorecard that `as_dict` wrote (e.g. the scorecard.json of `cnn-explain
+        evaluate`), per-image scores and intervals as stored."""
+        def result(entry: Mapping) -> MetricResult:
+            scores = np.array([np.nan if v is None else v for v in entry["scores"]], np.float32)
+            return MetricResult(entry["name"], scores, Interval(
+                entry["estimate"], entry["low"], entry["high"]), entry["higher_is_better"])
+        return cls(tuple(data["methods"]), dict(data["families"]),
+                   {m: {k: result(e) for k, e in found.items()}
+                    for m, found in data["results"].items()},
+                   {m: dict(ranks) for m, ranks in data["ranks"].items()})
 
     def rows(self) -> list[dict]:
         """One row per method: each metric's "estimate [low, high]", then the family ranks."""

@@ -32,6 +32,9 @@ def test_the_scorecard_files(saved, capsys):
     found = json.loads((out / "scorecard.json").read_text())
     assert found["methods"] == ["gradcam", "saliency"]
     assert len(found["results"]["gradcam"]["road"]["scores"]) == 4
+    assert "Differences beyond noise" in page
+    sections = json.loads((out / "results.json").read_text())["sections"]
+    assert sections[-1]["id"] == "noise" and len(sections[-1]["tables"][0]["rows"]) == 11
 
 
 def test_bad_families_and_masks_on_a_batch_are_one_error_line(saved, capsys):

@@ -69,3 +69,37 @@ def test_without_masks_there_is_no_localisation_column():
     card = cet.metrics.scorecard(model, images, {"exact": exact}, targets=0,
                                  families=["complexity", "localisation"], verbose=0)
     assert set(card.families.values()) == {"complexity"}
+
+
+def hand_card():
+    """Three methods on one lower-is-better metric: b differs from a by +-0.01 alternately (a
+    paired difference of mean 0), c is 0.4 worse on every image."""
+    a = np.full(20, 0.1)
+    b = a + np.tile([0.01, -0.01], 10)
+    c = a + 0.4
+    results = {m: {"deletion": cet.metrics.summarise("deletion", s, False)}
+               for m, s in zip("abc", (a, b, c))}
+    ranks = {m: {"faithfulness": r} for m, r in zip("abc", (1.5, 1.5, 3.0))}
+    return cet.metrics.Scorecard(("a", "b", "c"), {"deletion": "faithfulness"}, results, ranks)
+
+
+def test_within_noise_of_the_best_by_hand_and_the_noise_table():
+    from cnn_explain_tf.metrics.scorecard_report import noise_section
+
+    card = hand_card()
+    assert card.within_noise_of_best("deletion") == ("a", ["b"])
+    row = noise_section(card)["tables"][0]["rows"][0]
+    assert row["best"] == "a" and row["within noise of the best"] == "b"
+    assert row["behind beyond noise"] == "c" and row["better"] == "lower"
+
+
+def test_from_dict_restores_what_as_dict_wrote(card):
+    restored = cet.metrics.Scorecard.from_dict(json.loads(json.dumps(card.as_dict())))
+    assert restored.methods == card.methods and restored.families == card.families
+    for method in card.methods:
+        for metric, result in card.results[method].items():
+            again = restored.results[method][metric]
+            np.testing.assert_array_equal(again.scores, result.scores)
+            assert again.interval == result.interval
+            assert again.higher_is_better == result.higher_is_better
+    assert restored.ranks == card.ranks

@@ -47,41 +47,74 @@ def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: floa
                               tf.TensorSpec((), tf.float32), tf.TensorSpec((2,), tf.int32),
                               tf.TensorSpec((), tf.float32)])
 def _impute(images, removed, noise, seed, tolerance):
-    shape = tf.shape(images)
-    planes = tf.reshape(tf.transpose(images, [0, 3, 1, 2]), [-1, shape[1], shape[2], 1])
-    mask = tf.cast(tf.repeat(removed, shape[3], axis=0)[..., None], tf.float32)
-    degree = _neighbours(tf.ones_like(planes))
-    solution = _conjugate_gradients(mask, degree, mask * _neighbours((1 - mask) * planes),
-                                    tolerance, shape[1] * shape[2])
-    noisy = solution + noise * tf.random.stateless_normal(tf.shape(planes), seed)
+    """The planes (image x channel) become the channels of one (1, H, W, P) tensor: the neighbour
+    sum is then one depthwise convolution, about 10x cheaper on a CPU than a one-channel conv2d
+    over P images."""
+    b, h, w, c = tf.unstack(tf.shape(images))
+    planes = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [1, h, w, b * c])
+    mask = tf.cast(tf.transpose(tf.repeat(removed, c, axis=0), [1, 2, 0])[None], tf.float32)
+    kernel = _kernel(b * c)
+    degree = mask * _neighbours(tf.ones_like(planes), kernel)
+    solution = _conjugate_gradients(mask, degree, mask * _neighbours((1 - mask) * planes, kernel),
+                                    tolerance, h * w)
+    draws = tf.random.stateless_normal([b * c, h, w, 1], seed)
+    noisy = solution + noise * tf.transpose(draws, [3, 1, 2, 0])
     filled = planes * (1 - mask) + noisy * mask
-    return tf.transpose(tf.reshape(filled, [shape[0], shape[3], shape[1], shape[2]]), [0, 2, 3, 1])
+    return tf.transpose(tf.reshape(filled[0], [h, w, b, c]), [2, 0, 1, 3])
 
 
-def _neighbours(planes):
-    return tf.nn.conv2d(planes, _KERNEL, strides=1, padding="SAME")
+def _kernel(planes):
+    return tf.tile(_KERNEL, [1, 1, planes, 1])
 
 
-def _conjugate_gradients(mask, degree, rhs, tolerance, max_iterations):
-    """Solves A u = rhs per plane, A u = mask * (degree * u - neighbours(mask * u))."""
-    def apply(u):
-        return mask * (degree * u - _neighbours(mask * u))
+def _neighbours(planes, kernel):
+    return tf.nn.depthwise_conv2d(planes, kernel, [1, 1, 1, 1], "SAME")
 
-    def dot(a, b):
-        return tf.reduce_sum(a * b, axis=[1, 2, 3], keepdims=True)
 
-    start = dot(rhs, rhs)
+def _dot(a, b):
+    return tf.reduce_sum(a * b, axis=[0, 1, 2], keepdims=True)
+
+
+def _conjugate_gradients(mask, degree, rhs, tolerance, max_iterations, round_length=16):
+    """Solves A u = rhs per plane (channel), A u = degree * u - mask * neighbours(u) on the
+    removed pixels. Every `round_length` iterations the planes whose squared residual fell below
+    tolerance^2 * (the largest squared rhs) leave the batch, so the cost follows each plane's
+    own iterations rather than the slowest plane's (the conjugate-gradient state of a plane does
+    not depend on the others)."""
+    start = _dot(rhs, rhs)
     limit = tolerance ** 2 * tf.reduce_max(start)
+    planes = tf.shape(rhs)[3]
+
+    def round_(i, index, solution, u, r, p, rs, mask, degree):
+        j, u, r, p, rs = _iterations(mask, degree, u, r, p, rs, limit,
+                                     tf.minimum(round_length, max_iterations - i))
+        solution = tf.tensor_scatter_nd_update(solution, index[:, None],
+                                               tf.transpose(u[0], [2, 0, 1]))
+        keep = tf.where(rs[0, 0, 0] > limit)[:, 0]
+        active = [tf.gather(t, keep, axis=3) for t in (u, r, p, rs, mask, degree)]
+        return (i + j, tf.gather(index, keep), solution, *active)
+
+    def running(i, index, *_):
+        return tf.logical_and(i < max_iterations, tf.size(index) > 0)
+
+    state = (0, tf.range(planes), tf.zeros(tf.shape(tf.transpose(rhs[0], [2, 0, 1]))),
+             tf.zeros_like(rhs), rhs, rhs, start, mask, degree)
+    solution = tf.while_loop(running, round_, state)[2]
+    return tf.transpose(solution, [1, 2, 0])[None]
+
+
+def _iterations(mask, degree, u, r, p, rs, limit, count):
+    """At most `count` conjugate-gradient steps, fewer once every plane is below `limit`."""
+    kernel = _kernel(tf.shape(u)[3])
 
     def body(i, u, r, p, rs):
-        ap = apply(p)
-        alpha = tf.math.divide_no_nan(rs, dot(p, ap))
+        ap = degree * p - mask * _neighbours(p, kernel)
+        alpha = tf.math.divide_no_nan(rs, _dot(p, ap))
         u, r = u + alpha * p, r - alpha * ap
-        rs_new = dot(r, r)
+        rs_new = _dot(r, r)
         return i + 1, u, r, r + tf.math.divide_no_nan(rs_new, rs) * p, rs_new
 
     def running(i, u, r, p, rs):
-        return tf.logical_and(i < max_iterations, tf.reduce_max(rs) > limit)
+        return tf.logical_and(i < count, tf.reduce_max(rs) > limit)
 
-    _, u, *_ = tf.while_loop(running, body, (0, tf.zeros_like(rhs), rhs, rhs, start))
-    return u
+    return tf.while_loop(running, body, (0, u, r, p, rs))

@@ -28,7 +28,7 @@ def prepared(model: keras.Model, images, maps, targets, batch_size: int):
 
 def road(model: keras.Model, images, maps, targets=None, order: str = "morf",
          percentages=ROAD_PERCENTAGES, noise: float = 0.01, seed: int = 0,
-         batch_size: int = 32, tolerance: float = 1e-3) -> MetricResult:
+         batch_size: int = 32, tolerance: float = 5e-4) -> MetricResult:
     """ROAD, remove and debias: the target probability once a share of the pixels is removed
     (most relevant first, "morf", or least relevant first, "lerf") and imputed from their
     neighbours (`imputation.noisy_linear_imputation`), which hides the removal's shape.

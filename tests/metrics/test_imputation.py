@@ -1,0 +1,63 @@
+"""ROAD's noisy linear imputation against a direct sparse solve, and its noise draws."""
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+import tensorflow as tf
+
+import cnn_explain_tf as cet
+from cnn_explain_tf.metrics.faithfulness.imputation import NEIGHBOUR_WEIGHTS
+
+
+def direct_solve(plane: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Rong et al.'s equations sum_j w_ij (x_i - x_j) = 0 per removed pixel, by scipy's spsolve."""
+    height, width = plane.shape
+    unknown = -np.ones(plane.shape, int)
+    unknown[removed] = np.arange(removed.sum())
+    rows, columns, values, rhs = [], [], [], np.zeros(removed.sum())
+    for y, x in zip(*np.nonzero(removed)):
+        for dy, dx in zip(*np.nonzero(NEIGHBOUR_WEIGHTS)):
+            ny, nx, weight = y + dy - 1, x + dx - 1, NEIGHBOUR_WEIGHTS[dy, dx]
+            if 0 <= ny < height and 0 <= nx < width:
+                rows.append(unknown[y, x]), columns.append(unknown[y, x]), values.append(weight)
+                if removed[ny, nx]:
+                    rows.append(unknown[y, x]), columns.append(unknown[ny, nx])
+                    values.append(-weight)
+                else:
+                    rhs[unknown[y, x]] += weight * plane[ny, nx]
+    size = len(rhs)
+    matrix = scipy.sparse.csr_matrix((values, (rows, columns)), (size, size))
+    filled = plane.astype(np.float64).copy()
+    filled[removed] = scipy.sparse.linalg.spsolve(matrix, rhs)
+    return filled
+
+
+def smooth_removal(size: int, share: float, seed: int) -> np.ndarray:
+    """A MoRF-like mask: the top `share` of a smooth random map (a 4x4 grid upsampled)."""
+    rng = np.random.default_rng(seed)
+    heat = np.kron(rng.random((4, 4)), np.ones((size // 4, size // 4)))
+    heat += 1e-3 * rng.random(heat.shape)
+    return heat >= np.quantile(heat, 1 - share)
+
+
+def test_the_road_tolerance_stays_well_within_the_noise_of_a_direct_solve():
+    images = np.random.default_rng(3).random((2, 32, 32, 3)).astype(np.float32)
+    removed = np.stack([smooth_removal(32, 0.8, 0), smooth_removal(32, 0.3, 5)])
+    found = cet.metrics.noisy_linear_imputation(images, removed, noise=0.0, tolerance=5e-4)
+    for index in range(2):
+        for channel in range(3):
+            exact = direct_solve(images[index, ..., channel], removed[index])
+            error = np.abs(found[index, ..., channel] - exact).max()
+            assert error < 0.005, (index, channel, error)  # half the noise std of 0.01
+
+
+def test_the_noise_is_one_stateless_normal_draw_per_plane_in_image_channel_order():
+    images = np.random.default_rng(0).random((3, 5, 6, 2)).astype(np.float32)
+    removed = np.random.default_rng(1).random((3, 5, 6)) < 0.5
+    clean = cet.metrics.noisy_linear_imputation(images, removed, noise=0.0, tolerance=1e-6)
+    noisy = cet.metrics.noisy_linear_imputation(images, removed, noise=0.01, seed=7,
+                                                tolerance=1e-6)
+    draws = tf.random.stateless_normal([6, 5, 6, 1], [7, 0]).numpy()
+    expected = 0.01 * draws[..., 0].reshape(3, 2, 5, 6).transpose(0, 2, 3, 1)
+    np.testing.assert_allclose((noisy - clean)[removed], expected[removed], atol=1e-6)
+    np.testing.assert_array_equal(noisy[~removed], images[~removed])
