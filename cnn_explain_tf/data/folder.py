@@ -15,7 +15,8 @@ from cnn_explain_tf.data.base import DatasetInfo, check_split
 from cnn_explain_tf.data.image_limits import MAX_PIXELS, check_image_file
 from cnn_explain_tf.validation import InputError
 
-__all__ = ["FOLDER_SPLITS", "FolderIndex", "scan_folder", "folder_info", "folder_dataset"]
+__all__ = ["FOLDER_SPLITS", "FolderIndex", "folder_dataset", "folder_info", "in_test_share",
+           "scan_folder"]
 
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png")
 FOLDER_SPLITS = ("train", "test", "all")
@@ -75,7 +76,7 @@ def scan_folder(root: str | Path, max_pixels: int = MAX_PIXELS) -> FolderIndex:
         labels=np.array(labels, np.int32),
         class_names=tuple(found),
         image_shape=_common_shape(shapes),
-        in_test=np.array([_is_test(Path(p).relative_to(root)) for p in paths]),
+        in_test=np.array([in_test_share(Path(p).relative_to(root)) for p in paths]),
     )
 
 
@@ -150,5 +151,7 @@ def _common_shape(shapes: tuple[tuple[int, ...], ...]) -> tuple[int | None, int 
     return (height, width, channels)
 
 
-def _is_test(relative_path: Path) -> bool:
+def in_test_share(relative_path: Path) -> bool:
+    """Whether a file belongs to the "test" split: 1 in `TEST_SHARE`, by a hash of its path
+    relative to the dataset's root."""
     return zlib.crc32(relative_path.as_posix().encode()) % TEST_SHARE == 0

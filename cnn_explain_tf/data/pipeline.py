@@ -11,6 +11,7 @@ import tensorflow as tf
 from cnn_explain_tf.data.base import EMBEDDED_SPLITS, DatasetInfo, check_classes, check_split
 from cnn_explain_tf.data.embedded import EMBEDDED, embedded_arrays, embedded_info
 from cnn_explain_tf.data.folder import folder_dataset, folder_info, scan_folder
+from cnn_explain_tf.data.paper_sets import PAPER_SETS, paper_info, paper_source
 from cnn_explain_tf.data.tfds_source import tfds_dataset, tfds_info
 from cnn_explain_tf.validation import InputError
 
@@ -18,6 +19,7 @@ __all__ = ["list_datasets", "info", "load", "load_arrays", "class_split"]
 
 TFDS_PREFIX = "tfds:"
 FOLDER_PREFIX = "folder:"
+PAPER_PREFIX = "paper:"
 SHUFFLE_BUFFER = 10_000  # upper bound; embedded datasets are shuffled over their whole split
 
 
@@ -30,11 +32,17 @@ def list_datasets() -> list[str]:
     ``shapes64`` (colour 64x64), ``objects32`` (colour 32x32) and ``textures`` (grayscale
     48x48, texture-filled objects).
 
-    ``load`` and ``info`` also accept two other kinds of names, which have no masks:
+    ``load`` and ``info`` also accept three other kinds of names:
 
     * ``"tfds:NAME"``: a prepared TensorFlow Datasets image classification dataset, e.g.
       ``"tfds:mnist"``, ``"tfds:emnist/letters"``, ``"tfds:cifar10"``. Nothing is downloaded.
     * ``"folder:PATH"``: a Kaggle-style folder, one sub-folder of images per class.
+    * ``"paper:NAME"``: the papers' own datasets (``data.paper_sets.PAPER_SETS``: mnist,
+      emnist-letters, chinese-mnist, kmnist, cifar10, animals10, food11, cats-vs-dogs), read
+      from tfds or from folders under the data root, with their semantics and, for the glyph
+      sets, foreground masks derived from the strokes.
+
+    tfds and folder names have no masks and unknown semantics.
 
     Returns:
         The embedded dataset names.
@@ -46,13 +54,16 @@ def info(name: str, data_dir: str | None = None) -> DatasetInfo:
     """Returns the metadata of dataset ``name`` (see ``list_datasets`` for the naming rules).
 
     Args:
-        name: An embedded name, ``"tfds:NAME"`` or ``"folder:PATH"``.
+        name: An embedded name, ``"tfds:NAME"``, ``"folder:PATH"`` or ``"paper:NAME"``.
         data_dir: tfds data directory (tfds names only).
 
     Returns:
-        The dataset's ``DatasetInfo``; embedded datasets are not generated to answer.
+        The dataset's ``DatasetInfo``; embedded datasets are not generated to answer, paper
+        datasets are described without reading them.
     """
     kind, target = _parse_name(name)
+    if kind == "paper":
+        return paper_info(target)
     if kind == "tfds":
         return tfds_info(target, data_dir)
     if kind == "folder":
@@ -81,13 +92,14 @@ def load(
             relative path) or ``"all"``.
         image_size: ``(height, width)`` to resize to (bilinear with antialiasing; masks by
             nearest neighbour); ``None`` keeps the native size. Channels are always native.
-        with_masks: Also yield the ground-truth foreground mask (embedded datasets only).
+        with_masks: Also yield the ground-truth foreground mask (embedded datasets and the
+            paper's glyph sets, whose ``info(name).has_masks`` is True).
         seed: Seeds the shuffle order and the generation of embedded datasets (each seed is
             generated once, then cached on disk).
         batch_size: ``None`` yields single examples; otherwise batches (last one may be short).
         shuffle: Defaults to ``split == "train"``.
         classes: Class indices to keep; labels keep their original indices.
-        data_dir: tfds data directory (tfds names only).
+        data_dir: tfds data directory (tfds names and tfds-based paper names).
 
     Returns:
         Elements ``(image float32 (H,W,C) in [0,1], label int32 scalar)``, plus
@@ -181,11 +193,14 @@ def _parse_name(name: str) -> tuple[str, str]:
     for prefix in (TFDS_PREFIX, FOLDER_PREFIX):
         if name.startswith(prefix) and len(name) > len(prefix):
             return prefix[:-1], name[len(prefix) :]
+    if name.startswith(PAPER_PREFIX) and name[len(PAPER_PREFIX) :] in PAPER_SETS:
+        return "paper", name[len(PAPER_PREFIX) :]
     if name in EMBEDDED:
         return "embedded", name
     raise InputError(
         f"unknown dataset {name!r}; valid names: {', '.join(EMBEDDED)}, "
-        f"'{TFDS_PREFIX}NAME' (e.g. 'tfds:mnist') or '{FOLDER_PREFIX}PATH'"
+        f"'{TFDS_PREFIX}NAME' (e.g. 'tfds:mnist'), '{FOLDER_PREFIX}PATH' or "
+        f"{', '.join(PAPER_PREFIX + n for n in PAPER_SETS)}"
     )
 
 
@@ -199,11 +214,14 @@ def _source(
 ) -> tf.data.Dataset:
     """The raw examples of ``name``: ``(image, label[, mask])``, images not yet resized."""
     kind, target = _parse_name(name)
-    if with_masks and kind != "embedded":
+    if with_masks and not (kind == "embedded" or kind == "paper" and paper_info(target).has_masks):
         raise ValueError(
-            f"with_masks=True needs an embedded dataset with ground-truth masks "
-            f"({', '.join(EMBEDDED)}); {name!r} has none"
+            f"with_masks=True needs a dataset with ground-truth masks ({', '.join(EMBEDDED)} "
+            f"or the paper's glyph sets); {name!r} has none"
         )
+    if kind == "paper":
+        return paper_source(target, split, with_masks,
+                            check_classes(classes, paper_info(target).num_classes), data_dir)
     if kind == "tfds":
         selected = check_classes(classes, tfds_info(target, data_dir).num_classes)
         return _keep_classes(tfds_dataset(target, split, data_dir), selected)

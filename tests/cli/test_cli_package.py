@@ -9,6 +9,7 @@ import pytest
 
 from cnn_explain_tf import cli
 from cnn_explain_tf.cli import common, gan_balance
+from cnn_explain_tf.cli import reproduce as reproduce_command
 
 MINE = ("demo", "explain", "export", "reproduce", "compare-architectures", "fill-in-the-blanks",
         "gan-balance")
@@ -78,7 +79,8 @@ def test_the_literal_choices_are_the_librarys():
     from cnn_explain_tf.studies import architectures, fill_in_the_blanks, reproduce
     from cnn_explain_tf.studies import gan_balance as study
 
-    for presets in (reproduce.PRESETS, architectures.PRESETS, fill_in_the_blanks.PRESETS):
+    assert tuple(reproduce.PRESETS) == reproduce_command.PRESETS
+    for presets in (architectures.PRESETS, fill_in_the_blanks.PRESETS):
         assert tuple(presets) == common.PRESET_NAMES
     assert gan_balance.VARIANT_NAMES == tuple(study.VARIANTS)
 

@@ -68,7 +68,7 @@ def test_stage_hashes_chain_downstream():
 
 def test_presets_are_named_and_keep_their_values():
     assert {name: config.preset for name, config in reproduce.PRESETS.items()} == {
-        "smoke": "smoke", "quick": "quick", "paper": "paper"}
+        "smoke": "smoke", "quick": "quick", "paper": "paper", "paper-data": "paper-data"}
     smoke, quick, paper = (reproduce.PRESETS[name] for name in ("smoke", "quick", "paper"))
     quick_classifier = TrainConfig(epochs=3, batch_size=64, image_size=(32, 32),
                                    optimizer="adam", learning_rate=1e-2, schedule="cosine")
