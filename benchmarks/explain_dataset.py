@@ -3,7 +3,8 @@
 Prints, from one run:
 1. local runner (`cet.batch.explain_dataset`, shards written) vs the bare explainer called on the
    same batches in a loop: Grad-CAM, zoo "vgg_lite" at 64x64, 2,048 images (goal >= 0.9x);
-   both warm (compiled steps traced before timing; start-up timed apart), the same .npy batches;
+   both warm (compiled steps traced before timing; start-up timed apart), the same .npy batches,
+   interleaved pairs timed by the wall clock and by CPU time (steadier on a shared machine);
 2. Beam DirectRunner and local Ray vs the local runner on the same work (goal >= 0.5x each), at
    their steady rate, with their start-up cost (workers, model load, trace) measured separately;
 3. peak RSS of the local runner on 20,000 vs 2,000 images (goal <= 1.2x);
@@ -74,10 +75,20 @@ def timed(function) -> float:
     return time.perf_counter() - start
 
 
-def overhead(folder: Path, images: int = 2048, rounds: int = 5) -> dict:
+def clocked(function, *args) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of every thread of this process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    function(*args)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def overhead(folder: Path, images: int = 2048, rounds: int = 9) -> dict:
     """Local runner vs the bare explainer loop, both warm (their compiled steps traced before
-    timing), both reading the same .npy batches; best of `rounds` alternating runs. Start-up
-    (tracing; for the runner also the run folder, its manifest and index) is timed apart."""
+    timing), both reading the same .npy batches, in `rounds` interleaved pairs (the order
+    alternating), each timed by the wall clock and by the process's CPU time (every thread: the
+    runner's input stream and shard writer included). On a machine shared with other work the
+    CPU ratio is the steadier one. Start-up (tracing; for the runner also the run folder, its
+    manifest and index) is timed apart."""
     import numpy as np
 
     import cnn_explain_tf as cet
@@ -95,13 +106,19 @@ def overhead(folder: Path, images: int = 2048, rounds: int = 5) -> dict:
     backend = cet.batch.load_backend(model, ["gradcam"], batch_size=BATCH)
     cet.batch.explain_dataset(backend, str(folder / "small.npy"), ["gradcam"], folder / "warm",
                               **options)
-    bare, local = [], []
+    runs = {"bare": lambda _: [explainer(np.asarray(array[i:i + BATCH]))
+                               for i in range(0, images, BATCH)],
+            "local": lambda round_: cet.batch.explain_dataset(
+                backend, str(data), ["gradcam"], folder / f"local-{round_}", **options)}
+    clocks = {"bare": [], "local": []}
     for round_ in range(rounds):
-        bare.append(timed(lambda: [explainer(np.asarray(array[i:i + BATCH]))
-                                   for i in range(0, images, BATCH)]))
-        local.append(timed(lambda round_=round_: cet.batch.explain_dataset(
-            backend, str(data), ["gradcam"], folder / f"local-{round_}", **options)))
-    return {"bare_img_s": images / min(bare), "local_img_s": images / min(local),
+        for name in ("bare", "local")[::1 if round_ % 2 else -1]:
+            clocks[name].append(clocked(runs[name], round_))
+    bare, local = np.array(clocks["bare"]), np.array(clocks["local"])
+    return {"bare_img_s": images / bare[:, 0].min(), "local_img_s": images / local[:, 0].min(),
+            "median_wall_ratio": float(np.median(bare[:, 0] / local[:, 0])),
+            "bare_cpu_s": float(np.median(bare[:, 1])),
+            "local_cpu_s": float(np.median(local[:, 1])),
             "bare_startup_s": bare_startup, "local_startup_s": local_startup}
 
 
@@ -208,7 +225,10 @@ def report(folder: Path, skip_engines: bool, only_overhead: bool = False) -> Non
     speed = overhead(folder)
     print(f"1. local runner {speed['local_img_s']:.0f} img/s vs bare explainer loop "
           f"{speed['bare_img_s']:.0f} img/s: {speed['local_img_s'] / speed['bare_img_s']:.2f}x "
-          "(goal >= 0.9x; both warm, the same .npy batches, best of 5 alternating runs); "
+          f"best wall, {speed['median_wall_ratio']:.2f}x median of paired wall ratios, "
+          f"{speed['bare_cpu_s'] / speed['local_cpu_s']:.2f}x by CPU time (medians "
+          f"{speed['local_cpu_s']:.2f} vs {speed['bare_cpu_s']:.2f} s) (goal >= 0.9x; both warm, "
+          "the same .npy batches, 9 interleaved pairs); "
           f"start-up: runner {speed['local_startup_s']:.2f} s (a cold {BATCH}-image run: steps "
           f"traced, folder claimed), bare {speed['bare_startup_s']:.2f} s (trace)", flush=True)
     if only_overhead:

@@ -22,7 +22,13 @@ from cnn_explain_tf.batch.writer import BackgroundWriter, release
 from cnn_explain_tf.data.image_limits import MAX_PIXELS
 from cnn_explain_tf.validation import check_choice, check_positive_int
 
-__all__ = ["explain_dataset", "prepare"]
+__all__ = ["STREAM_BYTES", "explain_dataset", "prepare"]
+
+STREAM_BYTES = 32 * 2**20
+"""About the most image bytes one streamed element carries: small images travel several
+compiled-step batches at a time (up to 4), so the per-element cost of tf.data (its hand-off to
+Python, the records' conversion to numpy) is paid less often; large images travel one batch at a
+time."""
 
 
 def prepare(model, data: str, methods: Sequence[str], out, *, targets=None,
@@ -66,7 +72,8 @@ def explain_dataset(model, data: str, methods: Sequence[str], out, *, targets=No
     """Explains every image of a dataset into sharded maps and one index, resumably.
 
     Images stream through tf.data (decoded in parallel, prefetched; never the whole dataset in
-    memory), each batch goes through the per-batch function `batch.step.explain_records` (one
+    memory; small images several batches per element, `STREAM_BYTES`), each batch of
+    `batch_size` goes through the per-batch function `batch.step.explain_records` (one
     explainer object per method, built once: one trace per method), and each full shard of
     `shard_size` images is written atomically (`batch.shards`). Rerun into the same `out`, it
     explains only the shards that are missing; the index then has each image exactly once.
@@ -116,28 +123,44 @@ def _run_local(backend, source, job: runs.Job, config: dict, missing: list[int],
 
     if not missing:
         return
-    ranges = _ranges(job, missing)
-    stream = source.batches(*ranges[0], batch_size)
+    ranges, size = _ranges(job, missing), _stream_size(batch_size, job.input_shape)
+    stream = source.batches(*ranges[0], size)
     for start, stop in ranges[1:]:
-        stream = stream.concatenate(source.batches(start, stop, batch_size))
+        stream = stream.concatenate(source.batches(start, stop, size))
     progress = tqdm(total=sum(stop - start for start, stop in ranges), unit="img",
                     desc="explain-dataset", disable=not verbose, smoothing=0.1)
     pending, current = [], missing[0]
     iterator = [stream.prefetch(tf.data.AUTOTUNE).as_numpy_iterator()]  # its only reference
     with BackgroundWriter(lambda shard, parts: _write(job, config, shard, parts)) as writer:
         for records in iterator[0]:
-            shards = records["position"] // job.shard_size
-            for shard in np.unique(shards):  # a batch may straddle two shards: split it
+            for shard, part in _parts(records, job.shard_size, batch_size):
                 if shard != current:
                     writer.put(current, pending)
-                    pending, current = [], int(shard)
-                part = records if shards[0] == shards[-1] else {
-                    key: value[shards == shard] for key, value in records.items()}
+                    pending, current = [], shard
                 pending.append(explain_records(backend, part, job.targets, job.overlays))
-            progress.update(len(shards))
+            progress.update(len(records["position"]))
         writer.put(current, pending)
         release(iterator)
     progress.close()
+
+
+def _stream_size(batch_size: int, input_shape: tuple) -> int:
+    """Images per streamed element: whole batches, up to 4 of them within `STREAM_BYTES`."""
+    if not all(input_shape):  # (a model taking any size: one batch at a time)
+        return batch_size
+    batch_bytes = 4 * batch_size * int(np.prod(input_shape))
+    return batch_size * max(1, min(4, STREAM_BYTES // batch_bytes))
+
+
+def _parts(records: dict, shard_size: int, batch_size: int):
+    """(shard, records) of each compiled step's part of a streamed element: at most `batch_size`
+    images, all of one shard (views of the element: its positions ascend)."""
+    shards = records["position"] // shard_size
+    edges = [0, *(np.flatnonzero(np.diff(shards)) + 1).tolist(), len(shards)]
+    for begin, end in zip(edges[:-1], edges[1:], strict=True):
+        for start in range(begin, end, batch_size):
+            yield int(shards[begin]), {key: value[start:min(start + batch_size, end)]
+                                       for key, value in records.items()}
 
 
 def _ranges(job: runs.Job, missing: list[int]) -> list[tuple[int, int]]:

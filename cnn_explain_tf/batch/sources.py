@@ -71,11 +71,12 @@ class Source:
         shape = self.input_shape
 
         def read(payloads):
-            images, errors = self._read_batch(payloads.numpy())
+            images, errors = self._read_batch(payloads)
             return images, np.asarray(errors, dtype=object)
 
-        def decode(position, name, payload, label):
-            images, errors = tf.py_function(read, [payload], (tf.float32, tf.string))
+        def decode(position, name, payload, label):  # (numpy_function: no eager tensors made)
+            images, errors = tf.numpy_function(read, [payload], (tf.float32, tf.string),
+                                               stateful=False)  # (a payload's image is fixed)
             return {"position": position, "id": name,
                     "image": tf.ensure_shape(images, (None, *shape)), "label": label,
                     "error": tf.ensure_shape(errors, (None,))}

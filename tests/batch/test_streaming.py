@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_explain_tf import batch
+from cnn_explain_tf.batch.local import _parts, _stream_size
 from cnn_explain_tf.batch.sources import open_source
 from cnn_explain_tf.batch.writer import BackgroundWriter, release
 from cnn_explain_tf.validation import InputError
@@ -62,6 +63,18 @@ def test_the_writer_writes_in_order_and_raises_the_first_error_in_the_caller():
             writer.put(shard, "d")
         writer.close()
     assert [shard for shard, *_ in written] == [0, 1]
+
+
+def test_a_streamed_element_of_several_batches_is_cut_into_steps_within_one_shard():
+    # small images stream 4 batches per element (64 * 64 * 64 * 3 float32: 3 MiB a batch);
+    # 224 x 224 ones one batch (18 MiB a batch of 32); a model of any size too
+    assert _stream_size(64, (64, 64, 3)) == 256
+    assert _stream_size(32, (224, 224, 3)) == 32 and _stream_size(8, (None, None, 3)) == 8
+    records = {"position": np.arange(5, 15), "image": np.arange(10.0)[:, None]}
+    parts = list(_parts(records, shard_size=4, batch_size=3))
+    assert [(shard, part["position"].tolist()) for shard, part in parts] == [
+        (1, [5, 6, 7]), (2, [8, 9, 10]), (2, [11]), (3, [12, 13, 14])]
+    assert all(np.shares_memory(part["image"], records["image"]) for _, part in parts)
 
 
 def test_release_drops_the_only_reference_on_another_thread():
