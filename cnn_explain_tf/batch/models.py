@@ -105,11 +105,11 @@ def _single_pass(model, explainer):
 
 
 def _explainer(model, name: str, generator, batch_size: int):
-    if name.lower() in explain.sft_gan.VARIANTS:
-        if generator is None:
-            raise InputError(f"generator: expected a train-gan generator for method {name}, "
-                             "got none")
+    if name.lower() in explain.sft_gan.VARIANTS and generator is not None:
         return explain.SFTGANExplainer(model, generator, name.lower(), batch_size=batch_size)
+    if name.lower().replace("_", "-") in explain.pretrained.names():  # the shipped generator
+        return explain.SFTGANExplainer.pretrained(model, name.lower().replace("_", "-"),
+                                                  batch_size=batch_size)
     try:
         kind = explain.get(name)
     except InputError as error:

@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True,
                         help="tfds:NAME[:SPLIT], folder:PATH, tfrecord:GLOB or FILE.npy")
     parser.add_argument("--methods", nargs="+", default=["gradcam"],
-                        help="explainer names (cnn_explain_tf.explain.names()); lsft/gsft need "
-                             "--generator")
+                        help="explainer names (cnn_explain_tf.explain.names()); lsft/gsft use "
+                             "the shipped generators unless --generator is given")
     parser.add_argument("--out", type=Path, required=True,
                         help="run folder: shards/, index.csv, skipped.csv, manifest.json; rerun "
                              "into it to finish an interrupted run")

@@ -151,3 +151,11 @@ def test_cli_export_serves_the_shipped_lsft_without_generator(saved, model, tmp_
     served = loaded.signatures["lsft"](images=tf.constant(batch), targets=tf.constant(targets))
     expected = SFTGANExplainer.pretrained(model, "lsft-s2")(batch, targets)
     np.testing.assert_allclose(served["maps"], expected, atol=1e-5)
+
+
+def test_explain_dataset_uses_the_shipped_generator_without_generator(saved, model, tmp_path):
+    _, batch_path = saved
+    cet.batch.explain_dataset(model, str(batch_path), ["lsft"], tmp_path / "run", verbose=0)
+    _, maps = cet.batch.load_maps(tmp_path / "run", "lsft")
+    expected = SFTGANExplainer.pretrained(model, "lsft")(np.load(batch_path))
+    np.testing.assert_allclose(maps.astype(np.float32), expected, atol=1e-3)  # float16 store
