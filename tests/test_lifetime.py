@@ -17,23 +17,33 @@ from cnn_explain_tf.explain import cgma, targets
 from cnn_explain_tf.explain.base import REGISTRY
 
 
-def explained(use) -> weakref.ref:
+def explained(use, build) -> weakref.ref:
     """A weak reference to a tiny model that `use(model)` explained, once the frame that held
     the model is gone (tracing reads frame locals, which keep a snapshot until the frame ends)."""
-    model = classifier(size=16, head="softmax")
+    model = build()
     use(model)
     return weakref.ref(model)
 
 
-def assert_freed(use) -> None:
+def tiny_cnn():
+    return classifier(size=16, head="softmax")
+
+
+def tiny_vit():
+    return cet.models.build_vit((16, 16, 3), 4, patch_size=4, dim=16, depth=1, num_heads=2)
+
+
+def assert_freed(use, build=tiny_cnn) -> None:
     """Builds a tiny model, calls `use(model)`, drops both; the model must be collected."""
-    reference = explained(use)
+    reference = explained(use, build)
     gc.collect()
     assert reference() is None, "the model is still alive"
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_registered_explainer_lets_its_model_go(name):
+    attention = issubclass(REGISTRY[name], cet.explain.AttentionExplainer)
+
     def use(model):
         explainer = REGISTRY[name](model, **CHEAP_OPTIONS.get(name, {}))
         explainer(images(2), 1)
@@ -41,7 +51,7 @@ def test_every_registered_explainer_lets_its_model_go(name):
         if hasattr(explainer, "attributions"):
             explainer.attributions(images(1))
 
-    assert_freed(use)
+    assert_freed(use, tiny_vit if attention else tiny_cnn)  # attention methods need a ViT
 
 
 def test_the_sft_gan_explainer_lets_its_model_and_generator_go():

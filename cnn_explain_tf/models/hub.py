@@ -151,6 +151,11 @@ def _dinov2_layer(layer, call, inputs, **kwargs):
     return ops.add(call(layer.drop_path, call(layer.layer_scale2, x, **kwargs), **kwargs), hidden)
 
 
+def _dinov2_attention(layer, call, inputs, training=None):
+    """DINOV2Attention.call: its MultiHeadAttention entered, so attention methods find it."""
+    return call(layer.dropout, call(layer.attention, inputs, inputs, inputs, training=training))
+
+
 def _squeeze_excite(layer, call, x):
     """EfficientNet's squeeze-and-excite (channels last): x * se_conv2(se_conv1(mean_hw(x)))."""
     if not 0 < layer.se_ratio <= 1:
@@ -222,7 +227,8 @@ def _mobilenet_conv_bn_act(layer, call, inputs):
 graph.EXPANSIONS.update({
     f"{VIT}.ViTEncoder": _vit_encoder, f"{VIT}.ViTEncoderBlock": _vit_block,
     f"{VIT}.MLP": _vit_mlp, f"{DINOV2}.DINOV2Encoder": _dinov2_encoder,
-    f"{DINOV2}.DINOV2Layer": _dinov2_layer, f"{DEIT}.DeiTEncoder": _deit_encoder,
+    f"{DINOV2}.DINOV2Layer": _dinov2_layer, f"{DINOV2}.DINOV2Attention": _dinov2_attention,
+    f"{DEIT}.DeiTEncoder": _deit_encoder,
     f"{DEIT}.DeiTEncoderBlock": _deit_block, f"{DEIT}.DeiTOutput": _deit_output,
     f"{DEIT}.DeiTIntermediate": lambda layer, call, inputs: call(layer.dense, inputs),
     f"{EFFICIENTNET}.mbconv.MBConvBlock": _mbconv,

@@ -14,7 +14,7 @@ from cnn_explain_tf import graph
 from cnn_explain_tf.metrics._checks import nan_mean
 from cnn_explain_tf.validation import InputError, check_images, describe
 
-__all__ = ["EvalSet", "Factory", "average_rows", "check_maps", "explain_all", "head",
+__all__ = ["EvalSet", "Factory", "average_rows", "check_maps", "check_masks", "explain_all", "head",
            "predicted_classes"]
 
 Factory = Callable[[keras.Model], Callable]
@@ -32,7 +32,8 @@ class EvalSet:
         model: the classifier, returning class probabilities.
         images: (N, H, W, C) float32 in [0, 1] at the classifier's input size, N >= 1.
         labels: (N,) int class labels.
-        masks: (N, H, W) float32 in {0, 1}: ground-truth foreground.
+        masks: (N, H, W) float32 in {0, 1}: ground-truth foreground; None for a dataset without
+            masks (`data.info(name).has_masks` False), whose mask-based protocols are skipped.
 
     Raises:
         InputError: no images, or labels or masks that do not match the images.
@@ -43,14 +44,16 @@ class EvalSet:
     model: keras.Model
     images: np.ndarray
     labels: np.ndarray
-    masks: np.ndarray
+    masks: np.ndarray | None = None
 
     def __post_init__(self):
         if np.shape(self.images)[:1] == (0,):
             raise InputError(f"images: expected at least one evaluation image for {self.name}, "
                              f"got an empty set {describe(self.images)}")
         images = check_images(self.images, graph.input_shape(self.model))
-        expected = {"labels": images.shape[:1], "masks": images.shape[:3]}
+        expected = {"labels": images.shape[:1]}
+        if self.masks is not None:
+            expected["masks"] = images.shape[:3]
         for field, shape in expected.items():
             if np.shape(getattr(self, field)) != shape:
                 raise InputError(f"{field}: expected shape {shape} for the {len(images)} images "
@@ -63,9 +66,10 @@ class EvalSet:
 
 
 def head(eval_set: EvalSet, count: int) -> EvalSet:
-    """The first `count` images of `eval_set` (with their labels and masks)."""
+    """The first `count` images of `eval_set` (with their labels and masks, if any)."""
+    masks = None if eval_set.masks is None else eval_set.masks[:count]
     return dataclasses.replace(eval_set, images=eval_set.images[:count],
-                               labels=eval_set.labels[:count], masks=eval_set.masks[:count])
+                               labels=eval_set.labels[:count], masks=masks)
 
 
 def explain_all(eval_set: EvalSet, factories: Mapping[str, Factory], verbose: int = 0
@@ -129,14 +133,23 @@ def average_rows(rows: Sequence[Mapping], group_keys: Sequence[str] = ("method",
 
 def check_maps(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
                reference: str | None = None) -> None:
-    """Raises InputError unless every method's maps have the masks' shape (and `reference` is
-    among the methods)."""
+    """Raises InputError unless every method's maps have the images' (N, H, W) shape (and
+    `reference` is among the methods)."""
     if reference is not None and reference not in maps:
         raise InputError(f"reference: expected one of the methods {list(maps)}, got {reference!r}")
+    shape = np.shape(eval_set.images)[:3]
     for method, heat in maps.items():
-        if np.shape(heat) != np.shape(eval_set.masks):
-            raise InputError(f"maps[{method!r}]: expected the shape of the masks of "
-                             f"{eval_set.name} {np.shape(eval_set.masks)}, got {describe(heat)}")
+        if np.shape(heat) != shape:
+            raise InputError(f"maps[{method!r}]: expected the shape of the masks, (N, H, W) of "
+                             f"the images of {eval_set.name} {shape}, got {describe(heat)}")
+
+
+def check_masks(eval_set: EvalSet, protocol: str) -> np.ndarray:
+    """`eval_set.masks`; InputError when the dataset has no ground-truth masks."""
+    if eval_set.masks is None:
+        raise InputError(f"eval_set: {protocol} needs ground-truth masks; {eval_set.name} has "
+                         f"none (masks=None)")
+    return eval_set.masks
 
 
 def predicted_classes(eval_set: EvalSet) -> np.ndarray:

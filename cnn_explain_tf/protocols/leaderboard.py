@@ -46,6 +46,7 @@ class LeaderboardRow:
         dice_vs_mask: Dice of the binarised map with the foreground mask (higher is better).
         pointing_game: % of maps whose maximum falls on the foreground (higher is better).
         background_error: mean heat on the background, Eq. 9 (lower is better).
+            These three are NaN for a dataset without masks (`EvalSet.masks` None).
         average_drop, increase_in_confidence: Eq. 7-8, in % (lower, higher is better).
         aopc: area over the perturbation curve (higher is better).
         deletion_auc, insertion_auc: lower, higher is better.
@@ -86,7 +87,8 @@ def leaderboard_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
     noise, deletion and insertion with black.
 
     Args:
-        eval_set: the classifier, its images and masks.
+        eval_set: the classifier, its images and masks (without masks, the three mask-based
+            columns are NaN).
         maps: method -> (N, H, W) maps.
         seconds: method -> seconds per image, e.g. from `explain_all`; a method without a
             timing gets NaN.
@@ -99,16 +101,14 @@ def leaderboard_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
         backprop", IJCV 2018 (pointing game).
     """
     check_maps(eval_set, maps)
-    images, masks, model = eval_set.images, eval_set.masks, eval_set.model
-    patch_size = max(1, min(np.shape(masks)[1:]) // PATCH_GRID)
+    images, model = eval_set.images, eval_set.model
+    patch_size = max(1, min(np.shape(images)[1:3]) // PATCH_GRID)
     drop, increase = metrics.AverageDrop(model), metrics.IncreaseInConfidence(model)
     aopc, deletion, insertion = (metric(model, patch_size=patch_size, steps=steps)
                                  for metric in (metrics.AOPC, metrics.DeletionAUC,
                                                 metrics.InsertionAUC))
     return [LeaderboardRow(eval_set.dataset, eval_set.arch, method,
-                           dice_vs_mask=metrics.dice(heat, masks),
-                           pointing_game=100 * metrics.pointing_game(heat, masks),
-                           background_error=metrics.background_error(heat, masks),
+                           **_against_masks(heat, eval_set.masks),
                            average_drop=drop.evaluate(images, heat),
                            increase_in_confidence=increase.evaluate(images, heat),
                            aopc=aopc.evaluate(images, heat),
@@ -116,6 +116,15 @@ def leaderboard_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
                            insertion_auc=insertion.evaluate(images, heat),
                            seconds_per_image=float(seconds.get(method, np.nan)))
             for method, heat in maps.items()]
+
+
+def _against_masks(heat: np.ndarray, masks: np.ndarray | None) -> dict[str, float]:
+    """The leaderboard's mask-based columns of one method's maps; NaN without masks."""
+    if masks is None:
+        return dict.fromkeys(("dice_vs_mask", "pointing_game", "background_error"), np.nan)
+    return {"dice_vs_mask": metrics.dice(heat, masks),
+            "pointing_game": 100 * metrics.pointing_game(heat, masks),
+            "background_error": metrics.background_error(heat, masks)}
 
 
 def sanity_rows(eval_set: EvalSet, factories: Mapping[str, Factory], count: int = 8,

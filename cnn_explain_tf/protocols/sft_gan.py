@@ -46,7 +46,13 @@ import numpy as np
 
 from cnn_explain_tf import metrics
 from cnn_explain_tf.metrics._checks import nan_mean
-from cnn_explain_tf.protocols.common import EvalSet, Factory, check_maps, predicted_classes
+from cnn_explain_tf.protocols.common import (
+    EvalSet,
+    Factory,
+    check_maps,
+    check_masks,
+    predicted_classes,
+)
 from cnn_explain_tf.validation import check_choice
 
 __all__ = ["NOISE_AMOUNTS", "NOISE_FIGURE_IMAGES", "TARGETS", "DiceRow", "FaithfulnessRow",
@@ -139,15 +145,17 @@ class NoiseFigure:
 
 def localization_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray]
                       ) -> list[LocalizationRow]:
-    """Table 1: TP, FP, TN and FN rates in % of each method's binarised maps against the masks.
+    """Table 1: TP, FP, TN and FN rates in % of each method's binarised maps against the masks
+    (InputError without masks: the paper has Table 1 only for the datasets with ground truths).
 
     References:
         Table 1 of Guna et al., arXiv 2301.08067; see `metrics.localization_rates`.
     """
     check_maps(eval_set, maps)
+    masks = check_masks(eval_set, "Table 1 (localization)")
     rows = []
     for method, heat in maps.items():
-        rates = metrics.localization_rates(heat, eval_set.masks, per_sample=True)
+        rates = metrics.localization_rates(heat, masks, per_sample=True)
         per_image = {name: 100 * np.asarray(getattr(rates, name), np.float64)
                      for name in ("tp", "fp", "tn", "fn")}
         rows.append(LocalizationRow(eval_set.dataset, eval_set.arch, method,
@@ -165,15 +173,19 @@ def dice_rows(eval_set: EvalSet, maps: Mapping[str, np.ndarray],
     mask; `reference="mask"` measures against the mask, so the report can show both.
 
     Args:
-        eval_set: the classifier, its images and masks.
+        eval_set: the classifier, its images and masks (needed for `reference="mask"` only).
         maps: method -> (N, H, W) maps.
         reference: one of the methods, or "mask".
+
+    Raises:
+        InputError: bad maps, an unknown reference, `reference="mask"` without masks.
 
     References:
         Table 2 and Sec. 4.2.2 of Guna et al., arXiv 2301.08067; see `metrics.dice`.
     """
     check_maps(eval_set, maps, None if reference == "mask" else reference)
-    against = eval_set.masks if reference == "mask" else maps[reference]
+    against = (check_masks(eval_set, "Dice vs mask") if reference == "mask"
+               else maps[reference])
     rows = []
     for method, heat in maps.items():
         per_image = {"dice": np.asarray(metrics.dice(heat, against, per_sample=True))}
@@ -225,11 +237,12 @@ def noise_robustness(eval_set: EvalSet, factories: Mapping[str, Factory],
     noisy images are classified anew and every method explains that prediction (Sec. 4.4: "the
     degraded input images are then classified using CNNs. CGMAs were obtained ..."), or, with
     `classify="clean"`, the classes predicted on the clean images. The background error is
-    measured against the clean masks.
+    measured against the clean masks; an `eval_set` without masks gives no rows (the maps of
+    Fig. 12 only).
 
     Returns:
-        (one row per amount and method, in that order; the first `NOISE_FIGURE_IMAGES` noisy
-        images and maps of each amount for Fig. 12).
+        (one row per amount and method, in that order, none without masks; the first
+        `NOISE_FIGURE_IMAGES` noisy images and maps of each amount for Fig. 12).
 
     References:
         Fig. 12-13 and Eq. 9 of Guna et al., arXiv 2301.08067.
@@ -245,6 +258,8 @@ def noise_robustness(eval_set: EvalSet, factories: Mapping[str, Factory],
         for method, explainer in explainers.items():
             heat = explainer(noisy, targets)
             figure.maps[method][amount] = heat[:NOISE_FIGURE_IMAGES]
+            if eval_set.masks is None:
+                continue
             per_image = {"background_error": metrics.background_error(heat, eval_set.masks,
                                                                       per_sample=True)}
             rows.append(NoiseRow(amount, method, **_means(per_image),

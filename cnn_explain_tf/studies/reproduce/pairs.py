@@ -113,11 +113,14 @@ class _PairEvaluation:
 
     def evaluate(self) -> PairRecord:
         """Tables 1-3, relevance and Fig. 5 (Fig. 9 for unseen pairs); noise for seen pairs;
-        the leaderboard and sanity check for strategy 1's pairs."""
+        the leaderboard and sanity check for strategy 1's pairs. A dataset without masks has
+        no Table 1 rows, Dice vs mask rows or noise rows (as in the paper, Sec. 4.2.1)."""
         eval_set = self._eval_set()
         maps, seconds = explain_all(eval_set, self.core)
-        tables = {"localization": localization_rows(eval_set, maps),
-                  "dice": dice_rows(eval_set, maps) + dice_rows(eval_set, maps, "mask"),
+        masked = eval_set.masks is not None
+        tables = {"localization": localization_rows(eval_set, maps) if masked else [],
+                  "dice": dice_rows(eval_set, maps) + (dice_rows(eval_set, maps, "mask")
+                                                       if masked else []),
                   "faithfulness": faithfulness_rows(eval_set, maps),
                   "faithfulness_predicted": faithfulness_rows(eval_set, maps,
                                                               target="predicted")}
@@ -168,19 +171,21 @@ class _PairEvaluation:
                                   for name, result in curves.items()}}
 
     def _eval_set(self) -> EvalSet:
-        """Test images (held-out classes for seen pairs, all for unseen ones), shuffled, capped."""
+        """Test images (held-out classes for seen pairs, all for unseen ones), shuffled, capped;
+        with their masks when the dataset has them."""
         spec, dataset = self.config.shards, self.meta["dataset"]
+        info = data.info(dataset)
         classes = None
         if self.kind == "seen":  # the classes held out of GAN training
-            classes = data.class_split(data.info(dataset).num_classes, spec.held_out_fraction,
-                                       spec.seed)[1]
-        images, labels, masks = data.load_arrays(dataset, "test",
-                                                 tuple(self.meta["input_shape"][:2]),
-                                                 with_masks=True, seed=spec.seed, classes=classes)
+            classes = data.class_split(info.num_classes, spec.held_out_fraction, spec.seed)[1]
+        images, labels, *masks = data.load_arrays(dataset, "test",
+                                                  tuple(self.meta["input_shape"][:2]),
+                                                  with_masks=info.has_masks, seed=spec.seed,
+                                                  classes=classes)
         order = np.random.default_rng(self.config.seed).permutation(len(images))
         order = order[:self.config.eval_count]
         return EvalSet(dataset, self.meta["arch"], self.model, images[order], labels[order],
-                       masks[order, ..., 0])
+                       masks[0][order, ..., 0] if masks else None)
 
     def _grid(self, name: str, images, maps: Mapping[str, np.ndarray], title: str) -> None:
         path = self.run.pair_figure(name, self.pair)

@@ -96,7 +96,9 @@ SECTIONS = {
         "Table 1: localization against the ground-truth foreground",
         "Rates of the binarised maps (threshold 127/255) against each image's foreground mask, "
         "on the test images of the classes held out of GAN training, per strategy (the paper "
-        "reports strategy 1 only: its strategy-2 sets have no masks; ours do). TP % is the share "
+        "reports strategy 1 only: its strategy-2 sets have no masks; the embedded sets all have "
+        "them, and with the paper's datasets, strategy 1's only: a pair without masks has no "
+        "row here and n/a in the mask columns of Table 2). TP % is the share "
         "of foreground pixels the map marks, FP % the share of background pixels it marks (TN, "
         "FN their complements).",
         {"table1": "Per pair", "table1_average": "Average over pairs"}),

@@ -74,7 +74,10 @@ def _table1(seen: Sequence[PairRecord]) -> dict:
 
 
 def _table2(seen: Sequence[PairRecord]) -> dict:
+    """Dice vs Grad-CAM for every pair; Dice vs mask NaN for the pairs without masks."""
     rows = [{"strategy": strategy_label(r.semantics), **columns.dice(r.dice)} for r in seen]
+    titles = dict.fromkeys(title for row in rows for title in row)
+    rows = [{title: row.get(title, float("nan")) for title in titles} for row in rows]
     return _section("table2", [rows, average_rows(rows, ("strategy",))], _figures("fig5", seen))
 
 
@@ -157,7 +160,7 @@ def _unseen(unseen: Sequence[PairRecord]) -> dict:
                "test accuracy": r.test_accuracy}
         dice = {(d.method, d.reference): d.dice for d in r.dice}
         for m in r.faithfulness:
-            row[f"{label(m.method)} Dice vs mask"] = dice[m.method, "mask"]
+            row[f"{label(m.method)} Dice vs mask"] = dice.get((m.method, "mask"), float("nan"))
             row[f"{label(m.method)} average drop %"] = m.average_drop
             row[f"{label(m.method)} win %"] = m.win_rate
         rows.append(row)

@@ -38,7 +38,9 @@ def headline(records: Sequence[PairRecord], resamples: int, seed: int) -> list[d
     Per strategy (its seen pairs): each core method's Tables 1-3 means, the paired differences
     LSFT - Grad-CAM and LSFT - GSFT of the average drop, and LSFT - GSFT of the background error
     at each noise amount; per unseen dataset: Grad-CAM, both strategies' LSFT, and the paired
-    difference strategy 2 - strategy 1 of the LSFT average drop and Dice vs mask.
+    difference strategy 2 - strategy 1 of the LSFT average drop and Dice vs mask. The
+    mask-based numbers (TP %, FP %, Dice vs mask, background error) count the pairs whose dataset
+    has masks only; a scope without such pairs has none of them.
 
     Returns:
         Rows {"id", "scope", "quantity", "pairs", "estimate", "low", "high", "95 % interval"};
@@ -93,17 +95,27 @@ def _scope(scope: str, title: str, pairs: Sequence[PairRecord], methods: Sequenc
         return []
     rows = []
     for quantity, table, field, reference in _QUANTITIES:
-        strata = _strata_of(pairs, table, field, reference)
+        counted = _with_rows(pairs, table, reference)
+        strata = _strata_of(counted, table, field, reference)
         rows += [_row(f"{scope}/{m}/{field}{_suffix(reference)}", title,
-                      f"{label(m)} {quantity}", len(pairs),
-                      metrics.mean_interval(strata(m), **options)) for m in methods]
+                      f"{label(m)} {quantity}", len(counted),
+                      metrics.mean_interval(strata(m), **options)) for m in methods if counted]
     for quantity, table, field, reference in (_QUANTITIES[3], _QUANTITIES[4]):
-        strata = _strata_of(pairs, table, field, reference)
+        counted = _with_rows(pairs, table, reference)
+        strata = _strata_of(counted, table, field, reference)
         rows += [_row(f"{scope}/{a}-{b}/{field}{_suffix(reference)}", title,
-                      f"{label(a)} - {label(b)} {quantity}", len(pairs),
+                      f"{label(a)} - {label(b)} {quantity}", len(counted),
                       metrics.difference_interval(strata(a), strata(b), **options))
-                 for a, b in differences]
+                 for a, b in differences if counted]
     return rows
+
+
+def _with_rows(pairs: Sequence[PairRecord], table: str, reference: str | None
+               ) -> list[PairRecord]:
+    """The pairs with rows in `table` (against `reference`): for the mask-based tables, the
+    pairs whose dataset has masks."""
+    return [r for r in pairs if any(reference is None or row.reference == reference
+                                    for row in getattr(r, table))]
 
 
 def _noise(semantics: str, pairs: Sequence[PairRecord], options: dict) -> list[dict]:
