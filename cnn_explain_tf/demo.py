@@ -38,7 +38,7 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int = 3, num_images: int
     images, labels = x_test[chosen], y_test[chosen]
     predicted = np.argmax(model.predict(images, verbose=0), axis=1)
     maps = {}
-    for name in explain.names():
+    for name in explain.names(model):
         maps[name] = explain.get(name)(model, **METHOD_OPTIONS.get(name, {}))(images)
         if verbose:
             print(f"  explained with {name}")
@@ -49,6 +49,6 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int = 3, num_images: int
     save_model(model, out_dir / "digits__vgg_lite.keras")
     write_json({"dataset": "digits", "arch": "vgg_lite", "epochs": epochs, "seed": seed,
                 "test_accuracy": accuracy, "train_seconds": train_seconds,
-                "methods": explain.names(), "versions": library_versions()},
+                "methods": list(maps), "versions": library_versions()},
                out_dir / "digits__vgg_lite.json")
     return grid

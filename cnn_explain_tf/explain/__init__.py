@@ -79,9 +79,13 @@ from cnn_explain_tf.explain.surrogates import LIME, KernelSHAP
 from cnn_explain_tf.validation import InputError
 
 
-def names() -> list[str]:
-    """Registered explainer names, e.g. for the CLI's `--method`."""
-    return sorted(REGISTRY)
+def names(model=None) -> list[str]:
+    """Registered explainer names, e.g. for the CLI's `--method`; with `model`, the ones that
+    apply to it (the attention methods need `keras.layers.MultiHeadAttention` layers)."""
+    if model is None or tokens.attention_layers(model):
+        return sorted(REGISTRY)
+    return sorted(name for name, cls in REGISTRY.items()
+                  if not issubclass(cls, AttentionExplainer))
 
 
 def get(name: str):

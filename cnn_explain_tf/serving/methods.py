@@ -43,12 +43,10 @@ def exportable_methods(model: keras.Model) -> dict:
     """What `methods="all"` exports: signature name -> explainer class (or a factory with the
     class's `graph_options`), every registered explainer that applies to `model`; the attention
     methods only for a model with attention layers."""
-    attention = bool(explain.tokens.attention_layers(model))
     found = {}
-    for name in explain.names():
+    for name in explain.names(model):
         cls = explain.get(name)
-        if attention or not issubclass(cls, explain.AttentionExplainer):
-            found[name] = functools.partial(cls, **cls.graph_options) if cls.graph_options else cls
+        found[name] = functools.partial(cls, **cls.graph_options) if cls.graph_options else cls
     return found
 
 
