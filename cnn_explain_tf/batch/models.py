@@ -107,10 +107,7 @@ def _single_pass(model, explainer):
 def _explainer(model, name: str, generator, batch_size: int):
     if name.lower() in explain.sft_gan.VARIANTS and generator is not None:
         return explain.SFTGANExplainer(model, generator, name.lower(), batch_size=batch_size)
-    if name.lower().replace("_", "-") in explain.pretrained.names():  # the shipped generator
-        return explain.SFTGANExplainer.pretrained(model, name.lower().replace("_", "-"),
-                                                  batch_size=batch_size)
-    try:
+    try:  # a registered name, or a shipped generator's (`explain.get` builds its factory)
         kind = explain.get(name)
     except InputError as error:
         raise InputError(f"methods: {str(error).removeprefix('name: ')} (or lsft/gsft with a "

@@ -92,7 +92,7 @@ def make_explainer(args: argparse.Namespace, model):
                              f"--method {args.method}")
         return explain.SFTGANExplainer(model, args.generator, method,
                                        batch_size=args.batch_size)
-    if method.replace("_", "-") in pretrained.names():
+    if pretrained.is_shipped(method):
         return explain.SFTGANExplainer.pretrained(model, method, batch_size=args.batch_size)
     options = {"layer": args.layer} if args.layer else {}
     return explain.get(args.method)(model, batch_size=args.batch_size, **options)

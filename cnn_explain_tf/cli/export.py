@@ -63,6 +63,6 @@ def shipped_generators(methods: list[str], generators: list[Path]) -> tuple[list
 
     if generators:
         return methods, generators
-    names = [m for m in methods if str(m).lower().replace("_", "-") in pretrained.names()]
+    names = [m for m in methods if pretrained.is_shipped(m)]
     return ([pretrained.card(m)["variant"] if m in names else m for m in methods],
             [pretrained.generator_path(m) for m in names])

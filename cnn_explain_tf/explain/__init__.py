@@ -100,7 +100,7 @@ def get(name: str):
     key = str(name).lower().replace("-", "_")
     if key in REGISTRY:
         return REGISTRY[key]
-    if key.replace("_", "-") in pretrained.names():
+    if pretrained.is_shipped(key):
         return functools.partial(SFTGANExplainer.pretrained, name=key)
     raise InputError(f"name: expected one of {', '.join(names())} or a shipped SFT-GAN "
                      f"generator ({', '.join(pretrained.names())}), got {name!r}")

@@ -24,7 +24,7 @@ from cnn_explain_tf import artifacts
 from cnn_explain_tf.models import sft  # noqa: F401 (registers the SFT layers load() reads)
 from cnn_explain_tf.validation import InputError
 
-__all__ = ["PRETRAINED_DIR", "card", "generator_path", "load", "names", "resolve"]
+__all__ = ["PRETRAINED_DIR", "card", "generator_path", "is_shipped", "load", "names", "resolve"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 """The package data folder holding the shipped generators and their model cards."""
@@ -47,6 +47,17 @@ def names() -> list[str]:
     return sorted({*_aliases(), *_cards()})
 
 
+def _shipped_name(name) -> str:
+    """`name` case-insensitive, "_" and "-" alike, a variant replaced by its default."""
+    key = str(name).lower().replace("_", "-")
+    return _aliases().get(key, key)
+
+
+def is_shipped(name) -> bool:
+    """Whether `resolve` accepts `name`: a variant or a shipped generator."""
+    return _shipped_name(name) in _cards()
+
+
 def resolve(name: str) -> str:
     """The shipped name of `name` ("lsft" -> its default, e.g. "lsft-s2"); case-insensitive,
     "_" and "-" alike.
@@ -54,8 +65,7 @@ def resolve(name: str) -> str:
     Raises:
         InputError: a name that is neither a variant nor a shipped generator.
     """
-    key = str(name).lower().replace("_", "-")
-    key = _aliases().get(key, key)
+    key = _shipped_name(name)
     if key not in _cards():
         raise InputError(f"name: expected one of the shipped SFT-GAN generators "
                          f"{', '.join(names())}, got {name!r}")
