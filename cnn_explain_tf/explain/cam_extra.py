@@ -65,27 +65,19 @@ def scaled_channel_sum(values: tf.Tensor) -> tf.Tensor:
 
 
 class _PreActivations(graph.BackwardRules):
-    """Plain gradients; records the pre-activation output of each layer that `claim` marks.
-
-    `affine(z)` sees every affine output (before its activation); the edit of a claimed layer
-    runs right after that layer, so the last `z` seen is the layer's own.
-    """
+    """Plain gradients; records (layer, pre-activation output z) of every call of `layers`
+    (`affine_layer` computes each affine layer's z before its activation)."""
 
     changes_gradients = True
 
-    def __init__(self):
-        self.latest, self.found = None, []
+    def __init__(self, layers):
+        self.wanted, self.found = {id(layer) for layer in layers}, []
 
-    def affine(self, y):
-        self.latest = y
-        return y
-
-    def claim(self, layer):
-        def record(output):
-            self.found.append((layer, self.latest))
-            return output
-
-        return record
+    def affine_layer(self, layer, fn, x):
+        z = fn(x)
+        if id(layer) in self.wanted:
+            self.found.append((layer, z))
+        return z
 
 
 @register
@@ -126,12 +118,10 @@ class FullGrad(Explainer):
 
     def full_gradients(self, images, targets, target=None):
         """(x * dS/dx, [b * dS/dz for each call of a biased layer, in CNN order])."""
-        rules = _PreActivations()
-        edits = {layer: rules.claim(layer) for layer in self.bias_layers}
+        rules = _PreActivations(self.bias_layers)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
-            _, logits = graph.run(self.model, images, rules=rules, output=self.output,
-                                  edits=edits)
+            _, logits = graph.run(self.model, images, rules=rules, output=self.output)
             scores = target_scores(logits, targets, target)
         z = [pre for _, pre in rules.found]
         gradients = tape.gradient(scores, [images, *z],
