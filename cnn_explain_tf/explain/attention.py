@@ -67,13 +67,10 @@ class AttentionCapture:
     """Runs the caller's model through `graph.run` and returns its attention weights beside the
     output, without modifying the model.
 
-    An attention layer of a functional graph (one inbound node): its inputs are captured as they
-    are computed (`graph.run` edits that return their layer's output unchanged), and its output
-    is replaced by the same layer called on those inputs with `return_attention_scores=True`, so
-    the output (and every gradient) flows through the returned weights. An attention layer that
-    `graph.run` reaches inside an expanded layer (`graph.EXPANSIONS`, e.g. keras-hub's ViT
-    blocks, see `models.hub`) must already be called there with `return_attention_scores=True`;
-    its (output, weights) pair is read as it passes.
+    Each attention layer is called in its own place (`graph.run`'s `calls`) with
+    `return_attention_scores=True`, so the output (and every gradient) flows through the
+    returned weights; that holds inside layers that `graph.run` expands too (`graph.EXPANSIONS`,
+    e.g. keras-hub's ViT blocks, see `models.hub`).
 
     Raises:
         InputError: a model without `tokens.ATTENTION_LAYERS`, one called more than once
@@ -94,62 +91,17 @@ class AttentionCapture:
     def forward(self, model: keras.Model, images, output: int | None = None
                 ) -> tuple[list[tf.Tensor], tf.Tensor]:
         """([(B, heads, T, T) weights per attention layer, in execution order], logits)."""
-        values, found, edits = {}, {}, {}
-        functional = [layer for layer in self.layers if layer._inbound_nodes]
-        for layer in functional:
-            for tensor in layer._inbound_nodes[0].arguments.keras_tensors:
-                producer = tensor._keras_history.operation
-                edits[producer] = _capture(values, producer)
-        for layer in self.layers:
-            read = (_recompute(layer, values, found) if layer in functional
-                    else _read_pair(layer, found))
-            capture = edits.get(layer)
-            edits[layer] = read if capture is None else _chain(read, capture)
-        _, logits = graph.run(model, images, output=output, edits=edits)
+        found = {}
+
+        def call(layer, *args, **kwargs):
+            asked = kwargs.pop("return_attention_scores", False)
+            out, weights = layer(*args, return_attention_scores=True, **kwargs)
+            found[id(layer)] = weights
+            return (out, weights) if asked else out
+
+        _, logits = graph.run(model, images, output=output,
+                              calls={layer: call for layer in self.layers})
         return [found[id(layer)] for layer in self.layers], logits
-
-
-def _capture(values: dict, producer) -> Callable:
-    def edit(y):
-        values[id(producer)] = y
-        return y
-    return edit
-
-
-def _chain(first: Callable, second: Callable) -> Callable:
-    return lambda y: second(first(y))
-
-
-def _read_pair(layer, found: dict) -> Callable:
-    """An edit reading the weights of an attention layer that returns (output, weights)."""
-
-    def edit(pair):
-        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-            raise InputError(f"model: attention layer '{layer.name}' runs inside a layer that "
-                             "graph.run does not expand with return_attention_scores=True")
-        found[id(layer)] = pair[1]
-        return pair
-    return edit
-
-
-def _recompute(layer, values: dict, found: dict) -> Callable:
-    """An edit replacing the attention layer's output by its recomputation with the weights."""
-    node = layer._inbound_nodes[0]
-
-    def edit(_):
-        inputs = {}
-        for tensor in node.arguments.keras_tensors:
-            producer, _, index = tensor._keras_history
-            if id(producer) not in values:
-                raise InputError(f"model: attention layer '{layer.name}' reads a model input "
-                                 "directly; put a layer (e.g. a LayerNormalization) before it")
-            value = values[id(producer)]
-            inputs[id(tensor)] = value[index] if isinstance(value, (list, tuple)) else value
-        args, kwargs = node.arguments.fill_in(inputs)
-        out, weights = layer(*args, **{**kwargs, "return_attention_scores": True})
-        found[id(layer)] = weights
-        return out
-    return edit
 
 
 class AttentionExplainer(Explainer):

@@ -46,6 +46,7 @@ class _Trace:
     head: keras.layers.Layer | None
     taps: frozenset = frozenset()
     edits: dict = field(default_factory=dict)
+    calls: dict = field(default_factory=dict)
     found: dict = field(default_factory=dict)
     seen: list = field(default_factory=list)
 
@@ -67,7 +68,8 @@ def expansion(layer) -> Callable | None:
 
 
 def run(model: keras.Model, inputs, *, taps=(), rules: BackwardRules | None = None,
-        linearize: bool = True, output: int | None = None, record: bool = False, edits=None):
+        linearize: bool = True, output: int | None = None, record: bool = False, edits=None,
+        calls=None):
     """Runs `model` on real tensors layer by layer, returning (tapped outputs, model output).
 
     Nested Sequential/functional models and layers with an EXPANSIONS entry are entered, so any
@@ -83,10 +85,13 @@ def run(model: keras.Model, inputs, *, taps=(), rules: BackwardRules | None = No
         record: also return the list of LayerInfo met, in execution order.
         edits: {layer: function} replacing a layer's output y by function(y) in the forward
             pass (e.g. zeroing a channel, for ablation); the caller's layers are not changed.
+        calls: {layer: function(layer, *args, **kwargs)} computing the layer's output in place
+            of its own call (e.g. asking an attention layer for its weights as well).
     """
     head = output_layer(model, output) if linearize else None
     state = _Trace(rules or BackwardRules(), head, frozenset(id(layer) for layer in taps),
-                   {id(layer): edit for layer, edit in (edits or {}).items()})
+                   {id(layer): edit for layer, edit in (edits or {}).items()},
+                   {id(layer): call for layer, call in (calls or {}).items()})
     outputs = _run_graph(model, inputs, state)
     outputs = select_output(outputs, output)
     tapped = [state.found[id(layer)] for layer in taps]
@@ -106,7 +111,9 @@ def _run_graph(model, inputs, state: _Trace):
 
 def _visit(layer, state: _Trace, *args, **kwargs):
     expand = expansion(layer)  # no assignment expression: AutoGraph cannot convert one
-    if isinstance(layer, keras.Model) and is_model_graph(layer):
+    if id(layer) in state.calls:
+        out = state.calls[id(layer)](layer, *args, **kwargs)
+    elif isinstance(layer, keras.Model) and is_model_graph(layer):
         out = _run_graph(layer, args[0], state)
     elif expand is not None:
         out = expand(layer, lambda inner, *a, **k: _visit(inner, state, *a, **k), *args, **kwargs)
