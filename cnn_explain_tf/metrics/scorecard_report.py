@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,14 +49,24 @@ def report_results(card: Scorecard, title: str = "Explanation scorecard",
         first = card.results[card.methods[0]]
         arrows = {m: f"{m} ({'higher' if first[m].higher_is_better else 'lower'} is better)"
                   for m in metrics}
+        decimals = {m: _decimals([card.results[method][m].interval.estimate
+                                  for method in card.methods]) for m in metrics}
         rows = [{"method": method,
-                 **{arrows[m]: card.results[method][m].interval.text(3) for m in metrics},
+                 **{arrows[m]: card.results[method][m].interval.text(decimals[m])
+                    for m in metrics},
                  "rank": card.ranks[method][family]} for method in card.methods]
         sections.append({"id": family, "title": family.capitalize(),
                          "tables": [{"id": family, "caption": f"{family} (mean [95 % "
                                      f"bootstrap interval over images])", "rows": rows}]})
     sections.append(noise_section(card))
     return {"title": title, "sections": sections, "config": dict(config or {})}
+
+
+def _decimals(estimates) -> int:
+    """Decimals that show a column's largest estimate with 3 significant digits (at least 3), so
+    that small metrics such as infidelity (about 0.01) do not print as equal numbers."""
+    largest = max((abs(e) for e in estimates if math.isfinite(e) and e != 0), default=1.0)
+    return max(3, 2 - math.floor(math.log10(largest)))
 
 
 def noise_section(card: Scorecard) -> dict:

@@ -103,3 +103,20 @@ def test_from_dict_restores_what_as_dict_wrote(card):
             assert again.interval == result.interval
             assert again.higher_is_better == result.higher_is_better
     assert restored.ranks == card.ranks
+
+
+def test_small_metrics_print_with_three_significant_digits():
+    from cnn_explain_tf.metrics.scorecard_report import report_results
+
+    scores = {"a": np.full(4, 0.01176), "b": np.full(4, 0.01224)}
+    results = {m: {"infidelity": cet.metrics.summarise("infidelity", s, False)}
+               for m, s in scores.items()}
+    card = cet.metrics.Scorecard(("a", "b"), {"infidelity": "faithfulness"}, results,
+                                 {"a": {"faithfulness": 1.0}, "b": {"faithfulness": 2.0}})
+    table = report_results(card)["sections"][1]["tables"][0]["rows"]
+    cells = [row["infidelity (lower is better)"] for row in table]
+    assert cells == ["0.0118 [0.0118, 0.0118]", "0.0122 [0.0122, 0.0122]"]
+    large = cet.metrics.Scorecard(("a",), {"roc": "faithfulness"}, {"a": {
+        "roc": cet.metrics.summarise("roc", np.full(4, 12.5), True)}}, {"a": {"faithfulness": 1}})
+    assert report_results(large)["sections"][1]["tables"][0]["rows"][0][
+        "roc (higher is better)"] == "12.500 [12.500, 12.500]"
