@@ -16,17 +16,6 @@ def mean_pixel_classifier(size: int = 4, slope: float = 2.0) -> keras.Model:
     return model
 
 
-def weighted_pixel_classifier(weights: np.ndarray) -> keras.Model:
-    """Two classes with logits (s, -s), s = sum(weights * image): p0 = sigmoid(2s)."""
-    inputs = keras.Input((*weights.shape, 1))
-    flat = keras.layers.Flatten()(inputs)
-    head = keras.layers.Dense(2, activation="softmax")
-    model = keras.Model(inputs, head(flat))
-    column = weights.reshape(-1, 1).astype(np.float32)
-    head.set_weights([np.concatenate([column, -column], axis=1), np.zeros(2, np.float32)])
-    return model
-
-
 @pytest.fixture(scope="session")
 def mean_model() -> keras.Model:
     return mean_pixel_classifier()

@@ -1,4 +1,5 @@
-"""A linear model with a known attribution for the metric-family tests: p0 = 0.5 + sum(w * x)."""
+"""Linear models for the metric tests: known attributions (p0 = 0.5 + sum(w * x)) and known
+confidences (p0 = sigmoid(2 sum(w * x)))."""
 
 import keras
 import numpy as np
@@ -28,3 +29,14 @@ def linear_case(size: int = 4, count: int = 32, seed: int = 0):
 def probability(weights: np.ndarray, image: np.ndarray) -> float:
     """The linear model's class-0 probability, by hand."""
     return float(0.5 + np.sum(weights * image[..., 0]))
+
+
+def weighted_pixel_classifier(weights: np.ndarray) -> keras.Model:
+    """Two classes with logits (s, -s), s = sum(weights * image): p0 = sigmoid(2s)."""
+    inputs = keras.Input((*weights.shape, 1))
+    flat = keras.layers.Flatten()(inputs)
+    head = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, head(flat))
+    column = weights.reshape(-1, 1).astype(np.float32)
+    head.set_weights([np.concatenate([column, -column], axis=1), np.zeros(2, np.float32)])
+    return model

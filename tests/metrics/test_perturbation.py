@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import weighted_pixel_classifier
+from linear_cases import weighted_pixel_classifier
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.metrics.faithfulness.curves import patch_ranks

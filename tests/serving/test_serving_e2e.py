@@ -11,8 +11,8 @@ import urllib.request
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import assert_signatures_equal_the_library
 from helpers import images
+from serving_checks import assert_signatures_equal_the_library
 
 import cnn_explain_tf as cet
 from cnn_explain_tf import serving

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import METHODS, assert_signatures_equal_the_library
 from helpers import images
+from serving_checks import METHODS, assert_signatures_equal_the_library
 
 import cnn_explain_tf as cet
 from cnn_explain_tf import artifacts
