@@ -10,9 +10,9 @@ the same batch; the "per-step Python loop" runs Integrated Gradients as a Python
 interpolation steps, one eager GradientTape pass over the batch per step; "one mask per call"
 calls the Keras model eagerly once per occluded / masked image (the same masks as ours), and
 "compiled, one mask per call" does the same through a compiled forward function. The gradient
-statistics are timed against the same number of plain gradient passes (and xplique's VarGrad /
-SquareGrad when xplique is importable, e.g. PYTHONPATH=.xplique); Occlusion and RISE against the
-batched forward passes they make.
+statistics are timed against the same number of plain gradient passes (against xplique's VarGrad
+and SquareGrad in benchmarks/xplique_speed.py); Occlusion and RISE against the batched forward
+passes they make.
 """
 
 from __future__ import annotations
@@ -107,8 +107,7 @@ def mask_times(model, image, num_masks: int, repeats: int) -> dict[str, float]:
 
 def statistics_times(model, images, targets, repeats: int, samples: int = 16) -> dict:
     """SmoothGrad, VarGrad, SquareGrad and GradientSHAP (`samples` draws, one batched gradient
-    pass each) vs `samples` plain compiled gradient passes, and xplique's VarGrad / SquareGrad
-    on the same model and batch when xplique is importable."""
+    pass each) vs `samples` plain compiled gradient passes."""
     saliency = cet.explain.VanillaGradients(model, batch_size=len(images))
     gradient_step = saliency.compile(saliency.input_gradients)
     x, t = tf.constant(images), tf.constant(targets, tf.int32)
@@ -118,15 +117,6 @@ def statistics_times(model, images, targets, repeats: int, samples: int = 16) ->
         explainer = cet.explain.get(name)(model, num_samples=samples, batch_size=len(images))
         times[name] = median_seconds(lambda: explainer.attributions(images, targets),  # noqa: B023
                                      repeats)
-    try:
-        import xplique.attributions as xplique
-    except ImportError:
-        return times
-    one_hot = np.eye(model.outputs[0].shape[-1], dtype=np.float32)[targets]
-    for name, peer in (("vargrad", "VarGrad"), ("squaregrad", "SquareGrad")):
-        theirs = getattr(xplique, peer)(model, nb_samples=samples, noise=0.2, batch_size=None)
-        times[f"xplique_{name}"] = median_seconds(
-            lambda: theirs.explain(images, one_hot), repeats)  # noqa: B023
     return times
 
 
@@ -229,9 +219,6 @@ def main() -> None:
     ]
     rows += [(f"{name} 16 samples / 16 plain gradient passes", t[name] / t["plain_gradients_n"],
               "<= 1.3") for name in ("smoothgrad", "vargrad", "squaregrad", "gradient_shap")]
-    rows += [(f"{name} / xplique {name} (same model, batch, samples)",
-              t[name] / t[f"xplique_{name}"], "<= 1.0")
-             for name in ("vargrad", "squaregrad") if f"xplique_{name}" in t]
     rows += [(f"{name} (batch 4) / its batched forward passes", t[name] / t[f"{name}_passes"],
               "<= 1.2") for name in ("occlusion", "rise")]
     print_report(f"medians of {args.repeats} runs; attributions on vgg_lite 64x64x3, 10 classes",

@@ -175,7 +175,7 @@ class GradientSHAP(SignedAttributions, InputGradients):
     (max - min) of the image; the attribution is
     1/n sum_k (x_k - b_k) * dS/dx (b_k + alpha_k (x_k - b_k)), captum's GradientShap. In
     expectation its sum is S(x) - E_b S(b) for a model linear between x and the baselines.
-    One batched gradient pass per draw.
+    Each gradient pass holds max(1, batch_size // B) draws of each of the B images.
 
     Args:
         model: the classifier.
@@ -203,19 +203,29 @@ class GradientSHAP(SignedAttributions, InputGradients):
         self.noise_level, self.seed = float(noise_level), int(seed)
 
     def attribution_batch(self, images, targets, target=None):
+        """max(1, batch_size // B) draws of each of the B images per gradient pass."""
         if target is None:
             targets = resolve_targets(self.forward(images)[1], targets)
         sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
                                     - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
-        count, total = tf.shape(images)[0], tf.zeros_like(images)
-        for sample in tf.range(self.num_samples):
-            seed = tf.stack([self.seed, sample])
-            noisy = images + sigma * tf.random.stateless_normal(tf.shape(images), seed=seed)
-            chosen = tf.random.stateless_uniform([count], seed + 1, 0, len(self.baselines),
-                                                 tf.int32)
-            baseline = tf.gather(tf.constant(self.baselines), chosen)
-            alphas = tf.random.stateless_uniform([count, 1, 1, 1], seed + 2)
-            gradients = self.input_gradients(baseline + alphas * (noisy - baseline), targets,
-                                             target)
-            total += (noisy - baseline) * gradients
+        shape, total = tf.shape(images), tf.zeros_like(images)
+        per_pass = tf.maximum(1, self.batch_size // shape[0])
+        for start in tf.range(0, self.num_samples, per_pass):
+            samples = tf.range(start, tf.minimum(start + per_pass, self.num_samples))
+            steps, points = tf.map_fn(lambda sample: self._draw(images, sigma, sample), samples,
+                                      fn_output_signature=(tf.float32, tf.float32))
+            gradients = self.input_gradients(
+                tf.reshape(points, tf.concat([[-1], shape[1:]], 0)),
+                tf.tile(targets, [tf.shape(samples)[0]]), target)
+            total += tf.reduce_sum(steps * tf.reshape(gradients, tf.shape(steps)), axis=0)
         return total / self.num_samples
+
+    def _draw(self, images, sigma, sample):
+        """Draw `sample` for the batch: (x_k - b_k, the path point b_k + alpha_k (x_k - b_k))."""
+        seed = tf.stack([self.seed, sample])
+        noisy = images + sigma * tf.random.stateless_normal(tf.shape(images), seed=seed)
+        chosen = tf.random.stateless_uniform([tf.shape(images)[0]], seed + 1, 0,
+                                             len(self.baselines), tf.int32)
+        baseline = tf.gather(tf.constant(self.baselines), chosen)
+        alphas = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed + 2)
+        return noisy - baseline, baseline + alphas * (noisy - baseline)

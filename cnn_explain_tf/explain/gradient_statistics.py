@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from cnn_explain_tf.explain.base import normalize, register
+from cnn_explain_tf.explain.base import normalize, register, resolve_targets
 from cnn_explain_tf.explain.gradients import InputGradients
 from cnn_explain_tf.validation import InputError, check_positive_int
 
@@ -13,13 +13,15 @@ __all__ = ["NoisyGradients", "SmoothGrad", "SquareGrad", "VarGrad"]
 
 
 class NoisyGradients(InputGradients):
-    """Base of the gradient statistics: `num_samples` noisy copies of each image, one batched
-    gradient pass per copy, and a per-pixel `statistic` of the gradients (the one hook).
+    """Base of the gradient statistics: `num_samples` noisy copies of each image, their input
+    gradients in batched passes of about `batch_size` inputs (max(1, batch_size // B) copies of
+    each of the B images per pass), and a per-pixel `statistic` of the gradients (the one hook).
 
     Noise is Gaussian with standard deviation `noise_level * (max - min)` of each image (for
     images spanning [0, 1], xplique's absolute `noise`), drawn from a stateless generator seeded
-    by `seed`: same seed, same maps. `attributions()` returns the statistic (B, H, W, C); the
-    map is its largest magnitude over channels, min-max scaled (as saliency).
+    by `seed`: same seed, same maps, whatever the number of copies per gradient pass.
+    `attributions()` returns the statistic (B, H, W, C); the map is its largest magnitude over
+    channels, min-max scaled (as saliency).
 
     Args:
         model: the classifier.
@@ -48,19 +50,36 @@ class NoisyGradients(InputGradients):
         raise NotImplementedError
 
     def attribution_batch(self, images, targets, target=None) -> tf.Tensor:
-        """The (B, H, W, C) `statistic` of one batch's noisy gradients, inside a compiled step."""
+        """The (B, H, W, C) `statistic` of one batch's noisy gradients, inside a compiled step:
+        max(1, batch_size // B) noisy copies of each image per gradient pass (about
+        `batch_size` inputs per pass, as in the other batched methods). A -1 target is the
+        class predicted on the clean image, the same for every noisy copy."""
+        if target is None:
+            targets = resolve_targets(self.forward(images)[1], targets)
         sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
                                     - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
+        per_pass = tf.maximum(1, self.batch_size // tf.shape(images)[0])
         total, squares = tf.zeros_like(images), tf.zeros_like(images)
-        for sample in tf.range(self.num_samples):
-            noise = tf.random.stateless_normal(tf.shape(images), seed=[self.seed, sample])
-            gradients = self.sample_gradients(images + sigma * noise, targets, target)
-            total += gradients
-            squares += tf.square(gradients)
+        for start in tf.range(0, self.num_samples, per_pass):
+            samples = tf.range(start, tf.minimum(start + per_pass, self.num_samples))
+            gradients = self._copies_gradients(images, sigma, samples, targets, target)
+            total += tf.reduce_sum(gradients, axis=0)
+            squares += tf.reduce_sum(tf.square(gradients), axis=0)
         return self.statistic(total, squares, self.num_samples)
 
+    def _copies_gradients(self, images, sigma, samples, targets, target) -> tf.Tensor:
+        """(n, B, H, W, C) `sample_gradients` of the noisy copies `samples` (n indices), from
+        ONE pass over their n x B images; copy s adds sigma times the stateless normal draw of
+        the batch's shape seeded by [seed, s]."""
+        shape, count = tf.shape(images), tf.shape(samples)[0]
+        noise = tf.map_fn(lambda sample: tf.random.stateless_normal(
+            shape, seed=tf.stack([self.seed, sample])), samples, fn_output_signature=tf.float32)
+        noisy = tf.reshape(images[None] + sigma[None] * noise, tf.concat([[-1], shape[1:]], 0))
+        gradients = self.sample_gradients(noisy, tf.tile(targets, [count]), target)
+        return tf.reshape(gradients, tf.concat([[count], shape], axis=0))
+
     def sample_gradients(self, images, targets, target=None) -> tf.Tensor:
-        """The input gradients of one noisy copy (a hook for per-sample transforms)."""
+        """The input gradients of a pass of noisy copies (a hook for element-wise transforms)."""
         return self.input_gradients(images, targets, target)
 
     def attributions(self, images, targets=None) -> np.ndarray:

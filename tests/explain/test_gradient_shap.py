@@ -53,3 +53,15 @@ def test_seeded_and_bad_baselines_refused():
     with pytest.raises(InputError, match="baseline: expected finite values"):
         cet.explain.GradientSHAP(model, baselines=np.full((2, 4, 4, 2), np.nan))
     assert tf.is_tensor(tf.constant(one.baselines)) and one.baselines.shape == (3, 4, 4, 2)
+
+
+def test_draws_per_pass_do_not_change_the_attributions():
+    # batch_size 2 on 2 images: one draw per pass; 10: 5 draws per pass (passes of 5, 5, 1);
+    # 64: the 11 draws in one pass. Noise, baselines and path points are the same seeded draws.
+    model, x = classifier(head=None), images(2)
+    baselines = np.stack([np.zeros((16, 16, 3)), np.full((16, 16, 3), 0.5)]).astype(np.float32)
+    options = {"baselines": baselines, "num_samples": 11, "noise_level": 0.2, "seed": 4}
+    expected = cet.explain.GradientSHAP(model, batch_size=2, **options).attributions(x, [1, 2])
+    for batch_size in (10, 64):
+        found = cet.explain.GradientSHAP(model, batch_size=batch_size, **options)
+        np.testing.assert_allclose(found.attributions(x, [1, 2]), expected, rtol=1e-4, atol=1e-6)
