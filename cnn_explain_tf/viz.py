@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 
@@ -38,7 +39,8 @@ def save_png(rgb: np.ndarray, path: str | os.PathLike) -> None:
 
 
 def image_grid(columns: Mapping[str, Sequence[np.ndarray]], path: str | os.PathLike,
-               row_labels: Sequence[str] | None = None, title: str | None = None) -> None:
+               row_labels: Sequence[str] | None = None, title: str | None = None,
+               max_columns: int | None = None) -> None:
     """A PNG with one titled column per entry and one row per image, written atomically.
 
     Args:
@@ -46,12 +48,35 @@ def image_grid(columns: Mapping[str, Sequence[np.ndarray]], path: str | os.PathL
         path: PNG path.
         row_labels: N labels shown left of each row.
         title: figure title.
+        max_columns: with more columns than this, the figure wraps into bands stacked top to
+            bottom, each starting again with the first column (e.g. the images) and holding
+            about the same number of the others.
     """
-    names = list(columns)
-    rows = len(columns[names[0]])
-    figure, axes = plt.subplots(rows, len(names), squeeze=False,
-                                figsize=(1.6 * len(names), 1.7 * rows + 0.4))
-    for column, name in enumerate(names):
+    bands = _bands(list(columns), max_columns)
+    rows, width = len(columns[bands[0][0]]), max(len(band) for band in bands)
+    figure, axes = plt.subplots(rows * len(bands), width, squeeze=False,
+                                figsize=(1.6 * width, 1.7 * rows * len(bands) + 0.4))
+    for index, band in enumerate(bands):
+        _draw_band(axes[index * rows:(index + 1) * rows], band, columns, row_labels)
+    if title:
+        figure.suptitle(title, fontsize=9)
+    save_figure(figure, path)
+
+
+def _bands(names: list[str], max_columns: int | None) -> list[list[str]]:
+    """The column names of each band: all in one, or the first name then an even share."""
+    if not max_columns or len(names) <= max_columns:
+        return [names]
+    first, rest = names[0], names[1:]
+    count = math.ceil(len(rest) / max(1, max_columns - 1))
+    per_band = math.ceil(len(rest) / count)
+    return [[first, *rest[start:start + per_band]] for start in range(0, len(rest), per_band)]
+
+
+def _draw_band(axes, band: list[str], columns: Mapping[str, Sequence[np.ndarray]],
+               row_labels: Sequence[str] | None) -> None:
+    """Fills one band's (rows, width) axes: titled columns, row labels, unused axes hidden."""
+    for column, name in enumerate(band):
         axes[0, column].set_title(name, fontsize=8)
         for row, image in enumerate(columns[name]):
             image = np.asarray(image)
@@ -61,15 +86,15 @@ def image_grid(columns: Mapping[str, Sequence[np.ndarray]], path: str | os.PathL
             axes[row, column].set_yticks([])
     for row, label in enumerate(row_labels or []):
         axes[row, 0].set_ylabel(label, fontsize=7)
-    if title:
-        figure.suptitle(title, fontsize=9)
-    save_figure(figure, path)
+    for spare in axes[:, len(band):].ravel():
+        spare.axis("off")
 
 
 def comparison_grid(images: Sequence[np.ndarray], maps: Mapping[str, np.ndarray],
                     path: str | os.PathLike, title: str | None = None,
-                    row_labels: Sequence[str] | None = None) -> None:
-    """One row per image: the image, then each method's overlay (like Fig. 5 of the SFT-GAN paper).
+                    row_labels: Sequence[str] | None = None, max_columns: int = 13) -> None:
+    """One row per image: the image, then each method's overlay (like Fig. 5 of the SFT-GAN paper);
+    with more than `max_columns` columns, bands of rows each starting with the images.
 
     Args:
         images: N images (H, W, C) in [0, 1].
@@ -77,10 +102,11 @@ def comparison_grid(images: Sequence[np.ndarray], maps: Mapping[str, np.ndarray]
         path: PNG path, written atomically.
         title: figure title.
         row_labels: N labels shown left of each row (e.g. "label 3, predicted 3").
+        max_columns: the widest band (image column included).
     """
     overlays = {name: [overlay(image, heat_map) for image, heat_map in zip(images, method_maps)]
                 for name, method_maps in maps.items()}
-    image_grid({"image": list(images), **overlays}, path, row_labels, title)
+    image_grid({"image": list(images), **overlays}, path, row_labels, title, max_columns)
 
 
 def bar_chart(values: Mapping[str, Sequence[float]], path: str | os.PathLike,

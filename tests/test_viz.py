@@ -29,3 +29,19 @@ def test_charts_reject_bad_lengths(tmp_path, draw, message):
     with pytest.raises(InputError, match=message):
         draw(tmp_path / "chart.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wide_comparison_grid_wraps_into_bands_that_start_with_the_images(tmp_path):
+    import matplotlib.image
+    import numpy as np
+
+    images = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
+    maps = {f"method {i}": np.full((2, 8, 8), i / 20, np.float32) for i in range(20)}
+    assert viz._bands(["image", *maps], 13) == [["image", *list(maps)[:10]],
+                                                ["image", *list(maps)[10:]]]
+    assert viz._bands(["image", *list(maps)[:5]], 13) == [["image", *list(maps)[:5]]]
+    viz.comparison_grid(images, maps, tmp_path / "wide.png", max_columns=100)
+    viz.comparison_grid(images, maps, tmp_path / "banded.png")
+    wide = matplotlib.image.imread(tmp_path / "wide.png").shape
+    banded = matplotlib.image.imread(tmp_path / "banded.png").shape
+    assert banded[1] < 0.6 * wide[1] and banded[0] > 1.6 * wide[0]  # 11 columns, 2 bands
