@@ -105,7 +105,8 @@ class Deconvnet(InputGradients):
 class _EpsilonRules(BackwardRules):
     """LRP-epsilon as a modified gradient: relevance R = x * g, so the epsilon rule of an affine
     layer y = f(x) becomes g_x = J^T (g_y * y / (y + eps * sign(y))), and activations pass
-    relevance on."""
+    relevance on. The ratio y / (y + eps sign(y)) = |y| / (|y| + eps) (0 where y = 0) is three
+    element-wise operations in the forward pass and one product in the backward pass."""
 
     changes_gradients = True
 
@@ -117,12 +118,9 @@ class _EpsilonRules(BackwardRules):
 
         @tf.custom_gradient
         def stabilise(z):
-            def backward(upstream):  # the ratio in float32 whatever the compute dtype
-                z32 = tf.cast(z, tf.float32)
-                ratio = tf.math.divide_no_nan(z32, z32 + epsilon * tf.where(z32 >= 0, 1.0, -1.0))
-                return upstream * tf.cast(ratio, upstream.dtype)
-
-            return tf.identity(z), backward
+            magnitude = tf.abs(tf.cast(z, tf.float32))  # in float32 whatever the compute dtype
+            ratio = tf.math.divide_no_nan(magnitude, magnitude + epsilon)
+            return tf.identity(z), lambda upstream: upstream * tf.cast(ratio, upstream.dtype)
 
         return stabilise(y)
 
@@ -147,7 +145,8 @@ class LRPEpsilon(InputGradients):
     rule; activations pass relevance unchanged). With epsilon -> 0 and zero biases, relevance is
     conserved from layer to layer: it sums to the target logit. The map is the positive part of
     the relevance summed over channels, normalised to [0, 1]; `attributions()` returns the
-    signed relevance (`relevance()` is its deprecated alias).
+    signed relevance (`relevance()` is its deprecated alias). Cost: one gradient pass, plus an
+    element-wise ratio per affine layer.
 
     Args:
         model: the classifier.

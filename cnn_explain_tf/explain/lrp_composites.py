@@ -152,7 +152,10 @@ class LRP(SignedAttributions, InputGradients):
     captum); zennit starts from its `attr_output` (commonly a one-hot vector), so zennit's
     relevance with a one-hot start is this one divided by the target logit. `attributions()`
     returns the signed input relevance (B, H, W, C); the map is its positive part summed over
-    channels, normalised to [0, 1], as `LRPEpsilon`'s.
+    channels, normalised to [0, 1], as `LRPEpsilon`'s. The costs stated by the registered
+    explainers count gradient passes (a forward and a backward pass through the layers) for
+    layer inputs >= 0 (images, ReLU outputs); a layer input with negative values doubles that
+    layer's reweighted passes (`lrp_rules.Reweighting`).
 
     Args:
         model: the classifier.
@@ -186,7 +189,10 @@ class LRP(SignedAttributions, InputGradients):
 
 @register
 class LRPZPlus(LRP):
-    """LRP with the z+ rule on every dense and convolution layer (`lrp_rules.ZPlus`)."""
+    """LRP with the z+ rule on every dense and convolution layer (`lrp_rules.ZPlus`).
+
+    Cost: 1.5 gradient passes (per layer a forward pass for z+ and a backward pass through w+;
+    `benchmarks/lrp.py` measures it)."""
 
     name = "lrp_zplus"
 
@@ -197,7 +203,10 @@ class LRPZPlus(LRP):
 @register
 class LRPAlphaBeta(LRP):
     """LRP with the alpha-beta rule on every dense and convolution layer (`lrp_rules.AlphaBeta`;
-    alpha = 1, beta = 0 is z+)."""
+    alpha = 1, beta = 0 is z+).
+
+    Cost: 2.5 gradient passes (per layer forward passes for z+ and z-, backward passes through
+    w+ and w-)."""
 
     name = "lrp_alpha_beta"
 
@@ -209,7 +218,10 @@ class LRPAlphaBeta(LRP):
 
 @register
 class LRPGamma(LRP):
-    """LRP with the gamma rule on every dense and convolution layer (`lrp_rules.Gamma`)."""
+    """LRP with the gamma rule on every dense and convolution layer (`lrp_rules.Gamma`).
+
+    Cost: 2 gradient passes (per layer a forward pass for z+ and backward passes through
+    w + gamma w+ and w + gamma w-)."""
 
     name = "lrp_gamma"
 
@@ -219,7 +231,8 @@ class LRPGamma(LRP):
 
 @register
 class LRPEpsilonPlusFlat(LRP):
-    """LRP with the `epsilon_plus_flat` composite (zennit `EpsilonPlusFlat`)."""
+    """LRP with the `epsilon_plus_flat` composite (zennit `EpsilonPlusFlat`); cost: 1.5 gradient
+    passes, as z+."""
 
     name = "lrp_epsilon_plus_flat"
 
@@ -229,7 +242,8 @@ class LRPEpsilonPlusFlat(LRP):
 
 @register
 class LRPEpsilonAlpha2Beta1(LRP):
-    """LRP with the `epsilon_alpha2_beta1` composite (zennit `EpsilonAlpha2Beta1`)."""
+    """LRP with the `epsilon_alpha2_beta1` composite (zennit `EpsilonAlpha2Beta1`); cost: 2.5
+    gradient passes on a convolutional net, as alpha-beta."""
 
     name = "lrp_epsilon_alpha2_beta1"
 
@@ -240,7 +254,8 @@ class LRPEpsilonAlpha2Beta1(LRP):
 @register
 class LRPEpsilonGammaBox(LRP):
     """LRP with the `epsilon_gamma_box` composite (zennit `EpsilonGammaBox`); `low`, `high`
-    bound the first convolution's input (default: the image range [0, 1])."""
+    bound the first convolution's input (default: the image range [0, 1]). Cost: about 2
+    gradient passes on a convolutional net, as gamma (z-box adds two on the first layer)."""
 
     name = "lrp_epsilon_gamma_box"
 

@@ -18,9 +18,8 @@ __all__ = ["AlphaBeta", "Epsilon", "Flat", "Gamma", "Pass", "Rule", "ZBox", "ZPl
 
 
 def stabilize(z: tf.Tensor, epsilon: float) -> tf.Tensor:
-    """z + epsilon * sign(z) with sign(0) = +1: the stabilised denominator of every rule."""
-    epsilon = tf.cast(epsilon, z.dtype)
-    return z + tf.where(z >= 0, epsilon, -epsilon)
+    """z + epsilon * sign(z), sign(0) = +1 (as sign(sign(z) + 1/2): a select is slow on CPU)."""
+    return z + tf.cast(epsilon, z.dtype) * tf.sign(tf.sign(z) + 0.5)
 
 
 @tf.custom_gradient
@@ -94,30 +93,33 @@ def _negative(w):
     return tf.minimum(w, 0.0)
 
 
-def _reweighted(layer, kernel, bias=None) -> dict:
-    """The weights of `graph.call_with_weights`: a kernel function (applied to the layer's
-    kernel) and a bias function (None: no bias)."""
-    if bias is None or getattr(layer, "bias", None) is None:
-        return {"kernel": kernel(layer.kernel), "bias": None, "use_bias": False}
-    return {"kernel": kernel(layer.kernel), "bias": bias(layer.bias)}
+def _call(layer, x, kernel, bias=None):
+    """The layer's pre-activation output on x with the weights kernel(layer.kernel) and
+    bias(layer.bias) (`graph.call_with_weights`); bias None: no bias."""
+    biased = bias is not None and getattr(layer, "bias", None) is not None
+    weights = {"bias": bias(layer.bias)} if biased else {"bias": None, "use_bias": False}
+    return graph.call_with_weights(layer, x, kernel=kernel(layer.kernel), **weights)
 
 
-INPUT, POSITIVE, NEGATIVE = "x", "x+", "x-"
-"""The inputs a term may take besides constants: x, its positive part, its negative part."""
-
-
-def _term_input(value, x):
-    if isinstance(value, str):
-        return {INPUT: x, POSITIVE: _positive(x), NEGATIVE: _negative(x)}[value]
-    return tf.broadcast_to(tf.cast(value, x.dtype), tf.shape(x))
+def _input_relevance(tape, terms, inputs, upstreams):
+    """sum_i inputs[i] * d(sum_t terms[t] * upstreams[t]) / d inputs[i]: one backward pass per
+    term, summed per input (`tape` watched the inputs while the terms were computed)."""
+    gradients = tape.gradient(terms, inputs, output_gradients=upstreams)
+    return tf.add_n([value * gradient for value, gradient in zip(inputs, gradients)])
 
 
 class Reweighting(Rule):
     """Base of the rules that recompute a layer with one `kernel` (Dense, Conv, DepthwiseConv,
-    ConvTranspose) on modified inputs and weights, as zennit's `BasicHook`: `terms` gives
-    (input, weights) pairs, `upstreams` the gradient into each term's output, `reduce` the
-    relevance from the terms' input gradients. Terms on x- (no bias) vanish where x >= 0: a
-    batch whose layer input has no negative value skips them (one branch of a `tf.cond`)."""
+    ConvTranspose) on modified inputs and weights, as zennit's `BasicHook`: `relevance(layer,
+    x, y, R)` maps the output relevance R to the input x, given the layer's output y. The rules
+    on x+ and x- implement `propagate(layer, x+, x-, y, R)`; a batch whose layer input has no
+    negative value (images, inputs after a ReLU) gets x+ = x and x- = None: the terms on x- (no
+    bias) vanish there and are not computed (one branch of a `tf.cond`).
+
+    Work: a term is a backward pass with its own weights (its forward output, unused, is pruned);
+    a forward pass with modified weights runs only for a denominator that y does not give. Each
+    rule states its count for x >= 0; the terms on x- double it.
+    """
 
     def __init__(self, stabilizer: float = 1e-6):
         self.stabilizer = _check_number("stabilizer", stabilizer)
@@ -127,38 +129,22 @@ class Reweighting(Rule):
             layer, inputs, outputs, relevance))
 
     def relevance(self, layer, x, y, relevance):
-        terms = self.terms(layer)
-        if not any(value is NEGATIVE for value, _ in terms):
-            return self._propagate(layer, terms, x, y, relevance)
-        return tf.cond(tf.reduce_all(x >= 0),
-                       lambda: self._propagate(layer, terms, x, y, relevance, True),
-                       lambda: self._propagate(layer, terms, x, y, relevance))
+        return tf.cond(tf.reduce_min(x) >= 0,
+                       lambda: self.propagate(layer, x, None, y, relevance),
+                       lambda: self.propagate(layer, _positive(x), _negative(x), y, relevance))
 
-    def _propagate(self, layer, terms, x, y, relevance, nonnegative: bool = False):
-        active = [not (nonnegative and value is NEGATIVE) for value, _ in terms]
-        inputs = [tf.identity(_term_input(value, x)) if on else tf.zeros_like(x)
-                  for on, (value, _) in zip(active, terms)]
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch([value for on, value in zip(active, inputs) if on])
-            outputs = [graph.call_with_weights(layer, value, **weights) if on else tf.zeros_like(y)
-                       for on, value, (_, weights) in zip(active, inputs, terms)]
-        upstreams = self.upstreams(outputs, y, relevance)
-        found = iter(tape.gradient(*([item for on, item in zip(active, items) if on]
-                                     for items in (outputs, inputs, upstreams))))
-        gradients = [next(found) if on else tf.zeros_like(x) for on in active]
-        return self.reduce(inputs, gradients)
-
-    def terms(self, layer) -> list:
+    def propagate(self, layer, positive, negative, y, relevance):
         raise NotImplementedError
 
-    def upstreams(self, outputs, y, relevance) -> list:
-        raise NotImplementedError
-
-    def reduce(self, inputs, gradients):
-        return tf.add_n([value * gradient for value, gradient in zip(inputs, gradients)])
-
-    def _divide(self, relevance, denominator):
-        return relevance / stabilize(denominator, self.stabilizer)
+    def _divide(self, relevance, denominator, scale: float = 1.0, sign=None):
+        """scale * R / stab(denominator); `sign`: the denominator's sign, where it is known
+        (z+ >= 0, z- <= 0), which stab(z) = z + s sign(z) then need not compute."""
+        if sign is None:
+            denominator = stabilize(denominator, self.stabilizer)
+        else:
+            denominator = denominator + sign * self.stabilizer
+        share = relevance / denominator
+        return share if scale == 1.0 else scale * share
 
 
 class AlphaBeta(Reweighting):
@@ -167,6 +153,9 @@ class AlphaBeta(Reweighting):
     x-_j w+_jk, z-_k = sum_j z-_jk + b-_k. alpha - beta = 1 keeps relevance conserved where
     both z+_k and z-_k are non-zero. For x >= 0 it is Bach et al.'s rule; the x- terms are
     zennit's extension to negative inputs.
+
+    Work per layer (x >= 0): forward passes for z+ (w+, b+) and z- (w-, b-), backward passes
+    through w+ and w- (beta = 0: one of each); z - z+ would lose z-'s precision where |z-| << z+.
 
     References: Bach et al., "On Pixel-Wise Explanations for Non-Linear Classifier Decisions by
     Layer-Wise Relevance Propagation", PLoS ONE 2015, Eq. 60; Montavon et al. 2019 (LRP
@@ -180,29 +169,27 @@ class AlphaBeta(Reweighting):
             raise InputError(f"alpha, beta: expected alpha - beta = 1 (relevance is conserved), "
                              f"got alpha={alpha!r}, beta={beta!r}")
 
-    def terms(self, layer):
-        kept = [(POSITIVE, _reweighted(layer, _positive, _positive)),
-                (NEGATIVE, _reweighted(layer, _negative))]
-        if self.beta == 0.0:
-            return kept
-        return kept + [(POSITIVE, _reweighted(layer, _negative, _negative)),
-                       (NEGATIVE, _reweighted(layer, _positive))]
-
-    def upstreams(self, outputs, y, relevance):
-        kept = self._divide(relevance, outputs[0] + outputs[1])
-        if self.beta == 0.0:
-            return [kept] * 2
-        return [kept] * 2 + [self._divide(relevance, outputs[2] + outputs[3])] * 2
-
-    def reduce(self, inputs, gradients):
-        parts = [value * gradient for value, gradient in zip(inputs, gradients)]
-        kept = self.alpha * (parts[0] + parts[1])
-        return kept if self.beta == 0.0 else kept - self.beta * (parts[2] + parts[3])
+    def propagate(self, layer, positive, negative, y, relevance):
+        inputs = [positive] if negative is None else [positive, negative]
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(inputs)
+            kept = [_call(layer, positive, _positive, _positive)]
+            dropped = [_call(layer, positive, _negative, _negative)] if self.beta else []
+            if negative is not None:
+                kept.append(_call(layer, negative, _negative))
+                dropped += [_call(layer, negative, _positive)] if self.beta else []
+        upstreams = [self._divide(relevance, tf.add_n(kept), self.alpha, 1.0)] * len(kept)
+        if dropped:  # z+ >= 0, z- <= 0
+            minus = self._divide(relevance, tf.add_n(dropped), -self.beta, -1.0)
+            upstreams += [minus] * len(dropped)
+        return _input_relevance(tape, kept + dropped, inputs, upstreams)
 
 
 class ZPlus(AlphaBeta):
     """LRP-z+: alpha-beta with alpha = 1, beta = 0, R_j = sum_k z+_jk / stab(z+_k) R_k (the
     bias b+ is in the denominator, as in zennit).
+
+    Work per layer (x >= 0): a forward pass for z+ (w+, b+), a backward pass through w+.
 
     References: Montavon et al., "Explaining nonlinear classification decisions with deep Taylor
     decomposition", Pattern Recognition 2017 (the z+ rule); Bach et al. 2015, Eq. 60.
@@ -218,6 +205,10 @@ class Gamma(Reweighting):
     zennit's generalised rule: for z_k > 0 the x- inputs use w + gamma w-; for z_k < 0 the
     roles swap (x+ with w + gamma w-, x- with w + gamma w+); z_k = 0 passes nothing.
 
+    Work per layer (x >= 0): a forward pass for z+ of alpha-beta, backward passes through
+    w + gamma w+ and w + gamma w-. The denominators, sums of one sign, come from the layer's
+    output z without loss: z + gamma z+ where z_k > 0, z + gamma (z - z+) where z_k < 0.
+
     References: Montavon et al., "Layer-Wise Relevance Propagation: An Overview", 2019,
     Sec. 10.2.1 (LRP-gamma); Andeol et al., "Learning domain invariant representations by joint
     Wasserstein distance minimization", 2021 (the generalisation to negative inputs).
@@ -227,22 +218,30 @@ class Gamma(Reweighting):
         super().__init__(stabilizer)
         self.gamma = _check_number("gamma", gamma)
 
-    def terms(self, layer):
-        gamma = self.gamma
+    def propagate(self, layer, positive, negative, y, relevance):
+        up, down = self._rho(_positive), self._rho(_negative)
+        inputs = [positive] if negative is None else [positive, negative]
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(inputs)
+            terms = [_call(layer, positive, up), _call(layer, positive, down)]
+            if negative is not None:
+                terms += [_call(layer, negative, down), _call(layer, negative, up)]
+        plus = _call(layer, positive, _positive, _positive)
+        if negative is not None:
+            plus += _call(layer, negative, _negative)
+        return _input_relevance(tape, terms, inputs, self._upstreams(y, plus, relevance) * (
+            len(terms) // 2))
 
-        def up(w):
-            return w + gamma * _positive(w)
+    def _rho(self, part):  # w -> w + gamma part(w)
+        return lambda w: w + self.gamma * part(w)
 
-        def down(w):
-            return w + gamma * _negative(w)
-
-        return [(POSITIVE, _reweighted(layer, up, up)), (NEGATIVE, _reweighted(layer, down)),
-                (POSITIVE, _reweighted(layer, down, down)), (NEGATIVE, _reweighted(layer, up))]
-
-    def upstreams(self, outputs, y, relevance):
-        rising = tf.where(y > 0, self._divide(relevance, outputs[0] + outputs[1]), 0.0)
-        falling = tf.where(y < 0, self._divide(relevance, outputs[2] + outputs[3]), 0.0)
-        return [rising, rising, falling, falling]
+    def _upstreams(self, y, plus, relevance) -> list:
+        """[R / stab(z + gamma z+) where z > 0, R / stab(z + gamma (z - z+)) where z < 0]."""
+        sign = tf.sign(y)
+        falling = tf.minimum(y, 0.0)  # z where z < 0
+        share = self._divide(relevance, y + self.gamma * (sign * plus + falling), sign=sign)
+        return [tf.math.multiply_no_nan(share, tf.nn.relu(sign)),
+                tf.math.multiply_no_nan(share, tf.nn.relu(-sign))]
 
 
 class Flat(Reweighting):
@@ -250,23 +249,27 @@ class Flat(Reweighting):
     relevance is spread evenly over each output's receptive field, whatever the input values
     and weights (zennit's `Flat`: unit inputs and weights, no bias). Meant for the first layer.
 
+    Work per layer: one backward pass through unit weights; n_k is counted on one image.
+
     References: Lapuschkin et al., "Unmasking Clever Hans predictors and assessing what machines
     really learn", Nature Communications 2019 (Methods: the flat rule).
     """
 
-    def terms(self, layer):
-        return [(1.0, _reweighted(layer, tf.ones_like))]
-
-    def upstreams(self, outputs, y, relevance):
-        return [self._divide(relevance, outputs[0])]
-
-    def reduce(self, inputs, gradients):
-        return gradients[0]
+    def relevance(self, layer, x, y, relevance):
+        ones = tf.ones_like(x)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(ones)
+            spread = _call(layer, ones, tf.ones_like)
+        count = _call(layer, ones[:1], tf.ones_like)  # the same for every image, >= 0
+        return tape.gradient(spread, ones, self._divide(relevance, count, sign=1.0))
 
 
 class ZBox(Reweighting):
     """LRP-z^B for inputs bounded by [low, high]: R_j = sum_k (x_j w_jk - l_j w+_jk - h_j w-_jk)
     / stab(sum_j (x_j w_jk - l_j w+_jk - h_j w-_jk)) R_k (the biases cancel, as in zennit).
+
+    Work per layer: forward passes on the bounds (the x term's is the layer's output z),
+    backward passes through w, w+ and w-.
 
     Args:
         low, high: the lowest and highest input values: numbers, or arrays broadcastable to
@@ -284,14 +287,13 @@ class ZBox(Reweighting):
             raise InputError(f"low, high: expected low <= high, got low={describe(low)}, "
                              f"high={describe(high)}")
 
-    def terms(self, layer):
-        return [(INPUT, _reweighted(layer, tf.identity, tf.identity)),
-                (self.low, _reweighted(layer, _positive, _positive)),
-                (self.high, _reweighted(layer, _negative, _negative))]
-
-    def upstreams(self, outputs, y, relevance):
-        return [self._divide(relevance, outputs[0] - outputs[1] - outputs[2])] * 3
-
-    def reduce(self, inputs, gradients):
-        parts = [value * gradient for value, gradient in zip(inputs, gradients)]
-        return parts[0] - parts[1] - parts[2]
+    def relevance(self, layer, x, y, relevance):
+        low, high = (tf.broadcast_to(tf.cast(bound, x.dtype), tf.shape(x))
+                     for bound in (self.low, self.high))
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch([x, low, high])
+            terms = [_call(layer, x, tf.identity), _call(layer, low, _positive, _positive),
+                     _call(layer, high, _negative, _negative)]
+        upstream = self._divide(relevance, y - terms[1] - terms[2])
+        gradients = tape.gradient(terms, [x, low, high], output_gradients=[upstream] * 3)
+        return x * gradients[0] - low * gradients[1] - high * gradients[2]

@@ -374,8 +374,8 @@ def test_batch_norm_passes_relevance_unlike_lrp_epsilon():
 
 
 def test_stabilizer_sign_of_zero_is_positive():
-    z = tf.constant([-2.0, 0.0, 3.0])
-    np.testing.assert_allclose(rules.stabilize(z, 0.5).numpy(), [-2.5, 0.5, 3.5])
+    z = tf.constant([-2.0, 0.0, -0.0, 3.0, -1e-30])
+    np.testing.assert_array_equal(rules.stabilize(z, 0.5).numpy(), [-2.5, 0.5, 0.5, 3.5, -0.5])
 
 
 def test_explainer_maps_are_the_positive_relevance(conv):
