@@ -58,9 +58,7 @@ def image_grid(columns: Mapping[str, Sequence[np.ndarray]], path: str | os.PathL
                                 figsize=(1.6 * width, 1.7 * rows * len(bands) + 0.4))
     for index, band in enumerate(bands):
         _draw_band(axes[index * rows:(index + 1) * rows], band, columns, row_labels)
-    if title:
-        figure.suptitle(title, fontsize=9)
-    save_figure(figure, path)
+    save_figure(figure, path, title=title)
 
 
 def _bands(names: list[str], max_columns: int | None) -> list[list[str]]:
@@ -178,10 +176,15 @@ def _save_chart(figure, axes, path: str | os.PathLike, title: str | None, xlabel
     save_figure(figure, path)
 
 
-def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> None:
-    """Lays a matplotlib figure out, writes it atomically as PNG and closes it (also on error)."""
+def save_figure(figure, path: str | os.PathLike, dpi: int = 110, title: str | None = None
+                ) -> None:
+    """Lays a matplotlib figure out (under `title`, kept clear of the axes' titles), writes it
+    atomically as PNG and closes it (also on error)."""
     try:
-        figure.tight_layout()
+        height = figure.get_figheight()  # inches: the title takes its top 0.3 inch
+        if title:
+            figure.suptitle(title, fontsize=9, y=1 - 0.05 / height, va="top")
+        figure.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height) if title else None)
         with atomic_path(path) as temporary:
             figure.savefig(temporary, format="png", dpi=dpi)
     finally:
