@@ -8,7 +8,7 @@ from pathlib import Path
 from cnn_explain_tf.cli.common import preset_config
 from cnn_explain_tf.cli.options import SEMANTICS, add_run_options, run_options
 
-__all__ = ["PRESETS", "RECONSTRUCTION", "VARIANTS", "add_arguments", "run"]
+__all__ = ["GENERATOR_SIZES", "PRESETS", "RECONSTRUCTION", "VARIANTS", "add_arguments", "run"]
 
 PRESETS = ("quick", "paper")
 """`training.sft_gan.PRESETS`' names."""
@@ -16,6 +16,8 @@ VARIANTS = ("lsft", "gsft")
 """`training.sft_gan.VARIANTS`' names."""
 RECONSTRUCTION = ("mse", "mae")
 """`training.losses.RECONSTRUCTION`'s names."""
+GENERATOR_SIZES = ("quick", "wide", "paper")
+"""`models.sft.GENERATOR_SIZES`' names."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
     parser.add_argument("--max-examples", type=int, help="override the per-pair example cap")
     parser.add_argument("--reconstruction", choices=list(RECONSTRUCTION))
+    parser.add_argument("--generator-size", choices=list(GENERATOR_SIZES),
+                        help="override the preset's generator size (wide: twice quick's channels)")
     add_run_options(parser, resume_help="continue from the last checkpoint; skip a finished run")
 
 
@@ -46,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from cnn_explain_tf.training.sft_gan import train_sft_gan
 
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size,
-                 "max_examples": args.max_examples, "reconstruction": args.reconstruction}
+                 "max_examples": args.max_examples, "reconstruction": args.reconstruction,
+                 "generator_size": args.generator_size}
     config = preset_config(RECIPES, args.preset, **overrides)
     meta = train_sft_gan(args.shards, args.out, args.variant, config,
                          semantics=args.semantics, options=run_options(args))

@@ -47,6 +47,8 @@ GENERATOR_SIZES: dict[str, GeneratorSize] = {
                            condition_channels=32),
     "quick": GeneratorSize(channels=16, num_blocks=8, condition_filters=16,
                            condition_channels=8, downsample=4),
+    "wide": GeneratorSize(channels=32, num_blocks=8, condition_filters=32,
+                          condition_channels=8, downsample=4),
 }
 """The named generator sizes a `GANConfig.generator_size` may give instead of a GeneratorSize."""
 
@@ -72,7 +74,7 @@ def build_lsft_generator(image_shape=(64, 64, 3), num_conditions: int = 8,
     Args:
         image_shape: (H, W, C) of the input image; the CGMAs are (H, W, num_conditions).
         num_conditions: k, the number of CGMAs.
-        size: "paper", "quick" or a `GeneratorSize`.
+        size: "paper", "quick", "wide" (quick with twice the channels) or a `GeneratorSize`.
 
     Returns:
         A functional model `[image, cgma] -> heat map (B, H, W, 1)` in [0, 1].

@@ -36,6 +36,7 @@ def test_each_command_runs_its_module(name):
 
 def test_literal_choices_equal_the_library_ones():
     from cnn_explain_tf.data import cgma_shards
+    from cnn_explain_tf.models import sft
     from cnn_explain_tf.training import classifiers, decoder, losses, sft_gan, strategy
 
     assert options.STRATEGIES == strategy.STRATEGIES
@@ -45,6 +46,7 @@ def test_literal_choices_equal_the_library_ones():
     assert train_gan.PRESETS == tuple(sft_gan.PRESETS)
     assert train_gan.VARIANTS == tuple(sft_gan.VARIANTS)
     assert train_gan.RECONSTRUCTION == tuple(losses.RECONSTRUCTION)
+    assert set(train_gan.GENERATOR_SIZES) == set(sft.GENERATOR_SIZES)
     assert build_cgma.PRESETS == tuple(cgma_shards.PRESETS)
 
 
@@ -64,3 +66,34 @@ def test_run_options_are_read_back():
     from cnn_explain_tf.training.options import RunOptions
 
     assert options.run_options(args) == RunOptions(resume=True, seed=3, verbose=0)
+
+
+def test_generator_size_reaches_the_gan_config(monkeypatch, capsys):
+    from cnn_explain_tf.models import sft
+    from cnn_explain_tf.training import sft_gan
+
+    seen = []
+
+    def record(shards, out, variant, config, **kwargs):
+        seen.append(config)
+        return {"variant": variant, "pairs": ["p"], "seconds": 1.0, "losses": {"rec_loss": [0.5]}}
+
+    monkeypatch.setattr(sft_gan, "train_sft_gan", record)
+    args = cli.build_parser().parse_args(["train-gan", "--shards", "s", "--out", "o",
+                                          "--generator-size", "wide", "--epochs", "2"])
+    assert train_gan.run(args) == 0
+    assert seen[0] == sft_gan.GANConfig(**{**vars(sft_gan.PRESETS["quick"]),
+                                           "generator_size": "wide", "epochs": 2})
+    assert sft.resolve_generator_size(seen[0].generator_size).channels == 32
+    args = cli.build_parser().parse_args(["train-gan", "--shards", "s", "--out", "o"])
+    train_gan.run(args)
+    assert seen[1] == sft_gan.PRESETS["quick"]
+    assert "trained lsft on 1 pairs" in capsys.readouterr().out
+
+
+def test_an_unknown_generator_size_is_refused(capsys):
+    with pytest.raises(SystemExit) as raised:
+        cli.build_parser().parse_args(["train-gan", "--shards", "s", "--out", "o",
+                                       "--generator-size", "huge"])
+    assert raised.value.code == 2
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
