@@ -61,15 +61,25 @@ class ModelMetric:
 
     def check_inputs(self, images, targets, **maps) -> tuple:
         """Validated (images, resolved targets, *maps): float32 images, int32 classes (None: the
-        predicted class of each image), float32 (B, H, W) maps matching the images."""
+        predicted class of each image), float32 (B, H, W) maps matching the images. The model
+        runs on every image only when some target is the predicted class; with every target
+        given, on the first image alone, to check that it returns probabilities."""
         images = check_images(images, self.input_shape)
         checked = [as_maps(name, value) for name, value in maps.items()]
         for name, array in zip(maps, checked):
             check_same_shape("images[..., 0]", images[..., 0], name, array)
-        probabilities = self.probabilities(images)
-        targets = check_targets(targets, len(images), probabilities.shape[1])
-        targets = np.where(targets < 0, probabilities.argmax(axis=1), targets).astype(np.int32)
-        return (images, targets, *checked)
+        targets = check_targets(targets, len(images), self.num_classes)
+        missing = targets < 0
+        if missing.any():
+            targets = np.where(missing, self.probabilities(images).argmax(axis=1), targets)
+        else:
+            self.probabilities(images[:1])  # raises for a model that returns no probabilities
+        return (images, targets.astype(np.int32), *checked)
+
+    @property
+    def num_classes(self) -> int:
+        """The size of the model's (selected) output."""
+        return int(graph.select_output(self.model.outputs, None).shape[-1])
 
 
 

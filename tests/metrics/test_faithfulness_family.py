@@ -110,3 +110,22 @@ def test_a_bad_baseline_name_is_refused():
     model = linear_probability_model(WEIGHTS)
     with pytest.raises(ValueError, match="baseline: expected a value in"):
         cet.metrics.pixel_flipping(model, HALF, WEIGHTS[None], 0, baseline="grey")
+
+
+def test_given_targets_spare_the_forward_pass_over_every_image(monkeypatch):
+    from cnn_explain_tf.metrics.base import ModelMetric
+
+    model, images, weights = linear_case(count=6)
+    seen = []
+    original = ModelMetric.probabilities
+    monkeypatch.setattr(ModelMetric, "probabilities",
+                        lambda self, x: seen.append(len(x)) or original(self, x))
+    metric = ModelMetric(model)
+    _, targets = metric.check_inputs(images, [0, 1, 0, 1, 0, 1])
+    assert seen == [1] and targets.tolist() == [0, 1, 0, 1, 0, 1]
+    _, targets = metric.check_inputs(images, None)
+    assert seen == [1, 6]
+    np.testing.assert_array_equal(targets, np.argmax(np.asarray(model(images)), axis=1))
+    logits = linear_probability_model(weights * 40)  # outputs outside [0, 1]
+    with pytest.raises(ValueError, match="expected a classifier whose output is probabilities"):
+        ModelMetric(logits).check_inputs(images * 0 + 1, 0)
