@@ -4,7 +4,8 @@ Prints, from one run:
 1. local runner (`cet.batch.explain_dataset`, shards written) vs the bare explainer called on the
    same batches in a loop: Grad-CAM, zoo "vgg_lite" at 64x64, 2,048 images (goal >= 0.9x);
    both warm (compiled steps traced before timing; start-up timed apart), the same .npy batches,
-   interleaved pairs timed by the wall clock and by CPU time (steadier on a shared machine);
+   interleaved pairs timed by the wall clock and by CPU time (steadier on a shared machine),
+   with the load average before and after the pairs;
 2. Beam DirectRunner and local Ray vs the local runner on the same work (goal >= 0.5x each), at
    their steady rate, with their start-up cost (workers, model load, trace) measured separately;
 3. peak RSS of the local runner on 20,000 vs 2,000 images (goal <= 1.2x);
@@ -110,12 +111,13 @@ def overhead(folder: Path, images: int = 2048, rounds: int = 9) -> dict:
                                for i in range(0, images, BATCH)],
             "local": lambda round_: cet.batch.explain_dataset(
                 backend, str(data), ["gradcam"], folder / f"local-{round_}", **options)}
-    clocks = {"bare": [], "local": []}
+    clocks, load = {"bare": [], "local": []}, os.getloadavg()[0]
     for round_ in range(rounds):
         for name in ("bare", "local")[::1 if round_ % 2 else -1]:
             clocks[name].append(clocked(runs[name], round_))
     bare, local = np.array(clocks["bare"]), np.array(clocks["local"])
-    return {"bare_img_s": images / bare[:, 0].min(), "local_img_s": images / local[:, 0].min(),
+    return {"load": (load, os.getloadavg()[0]),
+            "bare_img_s": images / bare[:, 0].min(), "local_img_s": images / local[:, 0].min(),
             "median_wall_ratio": float(np.median(bare[:, 0] / local[:, 0])),
             "bare_cpu_s": float(np.median(bare[:, 1])),
             "local_cpu_s": float(np.median(local[:, 1])),
@@ -230,7 +232,9 @@ def report(folder: Path, skip_engines: bool, only_overhead: bool = False) -> Non
           f"{speed['local_cpu_s']:.2f} vs {speed['bare_cpu_s']:.2f} s) (goal >= 0.9x; both warm, "
           "the same .npy batches, 9 interleaved pairs); "
           f"start-up: runner {speed['local_startup_s']:.2f} s (a cold {BATCH}-image run: steps "
-          f"traced, folder claimed), bare {speed['bare_startup_s']:.2f} s (trace)", flush=True)
+          f"traced, folder claimed), bare {speed['bare_startup_s']:.2f} s (trace); 1-minute "
+          f"load average {speed['load'][0]:.2f} before the pairs, {speed['load'][1]:.2f} after "
+          f"({os.cpu_count()} CPUs)", flush=True)
     if only_overhead:
         return
     if not skip_engines:

@@ -32,8 +32,9 @@ def fit_image(image: np.ndarray, input_shape: tuple) -> np.ndarray:
 
 
 def fit_block(block: np.ndarray, input_shape: tuple) -> np.ndarray | None:
-    """`fit_image` of every image of a (B, H, W[, C]) block at once, as a new array, or None when
-    the images need a resize or a channel change (then `fit_image` one by one).
+    """`fit_image` of every image of a (B, H, W[, C]) block at once, or None when the images need
+    a resize or a channel change (then `fit_image` one by one). A float32 block comes back as
+    it is (a view, not a copy: tf.data copies it into its tensor anyway).
 
     The block's images must be integers or floats already in [0, 1] (checked by the caller):
     they then get the same element-wise conversion as in `fit_image`, so the same values, and
@@ -45,7 +46,7 @@ def fit_block(block: np.ndarray, input_shape: tuple) -> np.ndarray | None:
         return None
     if block.dtype.kind in "ui":
         block = block.astype(np.float32) / np.float32(np.iinfo(block.dtype).max)
-    return np.array(block, np.float32).reshape(len(block), height, width, channels)
+    return np.asarray(block, np.float32).reshape(len(block), height, width, channels)
 
 
 def decoded(contents: bytes, input_shape: tuple) -> np.ndarray:

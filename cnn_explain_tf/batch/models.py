@@ -71,9 +71,10 @@ class KerasExplanations:
             raise InputError(f"metrics: expected names from {', '.join(METRICS)}, got {unknown}")
         self.metrics = {name: classes[name](model, batch_size) for name in metrics}
 
-    def explain(self, images: np.ndarray, targets: np.ndarray
+    def explain(self, images, targets: np.ndarray
                 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-        """(maps per method (B, H, W) float32, probabilities (B, classes), resolved targets)."""
+        """(maps per method (B, H, W) float32, probabilities (B, classes), resolved targets) of
+        float32 images (numpy or a tensor)."""
         maps = {}
         if self._single_pass is not None and len(images) <= self.probabilities.batch_size:
             first = self._single_pass({"images": tf.constant(images, tf.float32),

@@ -24,7 +24,7 @@ from cnn_explain_tf.batch.step import INDEX_COLUMNS, BatchResult, explain_record
 from cnn_explain_tf.validation import check_positive_int
 
 __all__ = ["INDEX_FILE", "KIND", "MANIFEST_FILE", "SKIPPED_FILE", "DatasetResult", "Job",
-           "explain_shard", "finish", "missing_shards", "record", "start"]
+           "explain_shard", "finish", "missing_shards", "record", "shard_index", "start"]
 
 KIND = "explain-dataset"
 MANIFEST_FILE = "manifest.json"
@@ -134,27 +134,44 @@ def explain_shard(backend, job: Job, shard: int, batch_size: int) -> tuple[int, 
     results = [explain_records(backend, batch, job.targets, job.overlays)
                for batch in iterator[0]]
     release(iterator)
-    result = BatchResult.concatenate(results)
-    write_shard(job.out, shard, result, job.map_dtype, job.overlays)
+    result = BatchResult.concatenate(results, None if job.overlays else job.map_dtype)
+    write_shard(job.out, shard, result, job.map_dtype, job.overlays)  # (overlays: float32 maps)
     return len(result), len(result.skipped)
 
 
-def finish(job: Job, config: dict, explained_now: int, started: float) -> DatasetResult:
+def finish(job: Job, config: dict, explained_now: int, started: float,
+           indexed: dict | None = None) -> DatasetResult:
     """Writes index.csv and skipped.csv from every shard, in position order, and closes the
-    manifest."""
+    manifest. `indexed` holds the `shard_index` of shards already indexed by this call (the
+    local runner indexes each shard as it writes it); the others are read back from their
+    files."""
     header = [*INDEX_COLUMNS[:2], "shard", "row", *INDEX_COLUMNS[2:]]
     rows, skipped = [], []
     for shard in range(job.num_shards):
-        table = read_shard(shard_path(job.out, shard))
-        header, shard_rows = _index_rows(table, shard)
+        header, shard_rows, shard_skipped = (indexed or {}).get(shard) or _read_index(job, shard)
         rows.extend(shard_rows)
-        skipped.extend(zip(table["skipped_position"].tolist(), table["skipped_id"].tolist(),
-                           table["skipped_reason"].tolist(), strict=True))
+        skipped.extend(shard_skipped)
     _write_csv(Path(job.out) / INDEX_FILE, header, rows)
     _write_csv(Path(job.out) / SKIPPED_FILE, ["position", "id", "reason"], sorted(skipped))
     record(job, config, finished=pipeline.now())
     return DatasetResult(Path(job.out), len(rows), len(skipped), job.num_shards, explained_now,
                          time.perf_counter() - started)
+
+
+def shard_index(result: BatchResult, shard: int) -> tuple[list[str], list[tuple], list[tuple]]:
+    """(index header, index rows, skipped rows) of a shard's result: what `finish` would read
+    back from the shard's file."""
+    header, rows = _index_rows(result.columns, shard)
+    return header, rows, [(int(position), str(name), str(reason))
+                          for position, name, reason in result.skipped]
+
+
+def _read_index(job: Job, shard: int) -> tuple[list[str], list[tuple], list[tuple]]:
+    """`shard_index` of a shard read back from its file."""
+    table = read_shard(shard_path(job.out, shard))
+    header, rows = _index_rows(table, shard)
+    return header, rows, list(zip(table["skipped_position"].tolist(), table["skipped_id"].tolist(),
+                                  table["skipped_reason"].tolist(), strict=True))
 
 
 def _index_rows(table: dict, shard: int) -> tuple[list[str], list[tuple]]:

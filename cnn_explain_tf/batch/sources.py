@@ -74,6 +74,7 @@ class Source:
             images, errors = self._read_batch(payloads)
             return images, np.asarray(errors, dtype=object)
 
+        @tf.autograph.experimental.do_not_convert  # (no Python control flow: traced as it is)
         def decode(position, name, payload, label):  # (numpy_function: no eager tensors made)
             images, errors = tf.numpy_function(read, [payload], (tf.float32, tf.string),
                                                stateful=False)  # (a payload's image is fixed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import tensorflow as tf
 
 from cnn_explain_tf.validation import InputError
 
@@ -102,7 +103,8 @@ def explain_records(backend, records: dict, targets=None, keep_images: bool = Fa
     Args:
         backend: what computes maps, probabilities and metrics.
         records: {"position" (B,), "id" (B,), "image" (B, H, W, C), "label" (B,), "error" (B,)}
-            numpy arrays, as the sources stream them; records with an error are skipped.
+            numpy arrays, as the sources stream them (the images may be a float32 tensor);
+            records with an error are skipped.
         targets: None (the predicted class), an int, or "label".
         keep_images: keep the explained images in the result (for overlays).
     """
@@ -111,10 +113,10 @@ def explain_records(backend, records: dict, targets=None, keep_images: bool = Fa
     positions = np.asarray(records["position"], np.int64)
     skipped = [(int(positions[i]), ids[i], _text(records["error"][i]))
                for i in np.flatnonzero(~readable)]
-    images, labels = (np.asarray(records["image"], np.float32),
+    images, labels = (tf.convert_to_tensor(records["image"], tf.float32),
                       np.asarray(records["label"], np.int64))
     if not readable.all():  # (a copy only for a batch with unreadable records)
-        images, labels = images[readable], labels[readable]
+        images, labels = tf.boolean_mask(images, readable), labels[readable]
     if not len(images):
         return _empty(backend, skipped, keep_images)
     requested = target_array(targets, labels, backend.num_classes)
@@ -126,7 +128,9 @@ def explain_records(backend, records: dict, targets=None, keep_images: bool = Fa
                "probability": probabilities[rows, predicted].astype(np.float32),
                "target": resolved.astype(np.int64),
                "target_probability": probabilities[rows, resolved].astype(np.float32)}
-    columns.update(backend.score(images, maps, resolved))
+    if backend.metrics or keep_images:
+        images = images.numpy()
+        columns.update(backend.score(images, maps, resolved))
     return BatchResult(columns, maps, images if keep_images else None, skipped)
 
 

@@ -4,6 +4,7 @@ import threading
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from cnn_explain_tf import batch
 from cnn_explain_tf.batch.local import _parts, _stream_size
@@ -65,6 +66,17 @@ def test_the_writer_writes_in_order_and_raises_the_first_error_in_the_caller():
     assert [shard for shard, *_ in written] == [0, 1]
 
 
+def test_concatenated_results_keep_their_order_and_cast_the_maps_only_when_asked():
+    values = np.random.default_rng(3).random((3, 8, 8), dtype=np.float32)
+    parts = [batch.BatchResult({"position": np.array([row])}, {"gradcam": values[row:row + 1]})
+             for row in range(3)]
+    joined = batch.BatchResult.concatenate(parts, "float16")
+    assert joined.columns["position"].tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(joined.maps["gradcam"], values.astype(np.float16))
+    assert joined.maps["gradcam"].dtype == np.float16
+    np.testing.assert_array_equal(batch.BatchResult.concatenate(parts).maps["gradcam"], values)
+
+
 def test_a_streamed_element_of_several_batches_is_cut_into_steps_within_one_shard():
     # small images stream 4 batches per element (64 * 64 * 64 * 3 float32: 3 MiB a batch);
     # 224 x 224 ones one batch (18 MiB a batch of 32); a model of any size too
@@ -75,6 +87,10 @@ def test_a_streamed_element_of_several_batches_is_cut_into_steps_within_one_shar
     assert [(shard, part["position"].tolist()) for shard, part in parts] == [
         (1, [5, 6, 7]), (2, [8, 9, 10]), (2, [11]), (3, [12, 13, 14])]
     assert all(np.shares_memory(part["image"], records["image"]) for _, part in parts)
+    # the local runner's images are the tensor tf.data made: the same cut
+    tensor_parts = list(_parts({**records, "image": tf.constant(records["image"])}, 4, 3))
+    assert [part["image"].numpy().ravel().tolist() for _, part in tensor_parts] == [
+        part["image"].ravel().tolist() for _, part in parts]
 
 
 def test_release_drops_the_only_reference_on_another_thread():
