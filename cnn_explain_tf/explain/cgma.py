@@ -7,6 +7,7 @@ the generator and to disk without a transpose. Public path: `cnn_explain_tf.cgma
 | arXiv 2301.08067 | function |
 | --- | --- |
 | Eq. 1-2 (layer selection) | `select_layers` |
+| Sec. 3.1 (the CGMA layers; the last is Grad-CAM's) | `cgma_layers` |
 | Eq. 3-4 (cumulative Grad-CAM averages) | `compute_cgma`, `cumulative_average` |
 | intermediate Grad-CAMs (one pass) | `intermediate_gradcams`, `IntermediateGradCAMs` |
 """
@@ -88,7 +89,7 @@ class IntermediateGradCAMs(GradCAM):
             InputError: k larger than the model's number of conv layers.
         """
         def build():
-            return cls(model, _selected_layers(model, k), batch_size=batch_size).detached()
+            return cls(model, cgma_layers(model, k), batch_size=batch_size).detached()
 
         return MODEL_CACHE.get(model, ("cgma.extractor", cls, k, batch_size), build)
 
@@ -102,15 +103,30 @@ class IntermediateGradCAMs(GradCAM):
         return self.run(self.stacked_cams, images, targets)
 
 
-def _selected_layers(model: keras.Model, k: int | None) -> list:
-    """Every conv layer of `model` (k=None), or the k of them chosen by `select_layers`."""
+def cgma_layers(model: keras.Model, k: int | None) -> list:
+    """Every conv layer of `model` (k=None), or the k layers whose Grad-CAMs make its CGMAs: the
+    conv layers chosen by `select_layers`, the last replaced by Grad-CAM's own layer
+    (`graph.find_layer(model, None)`, the last 4-D layer, after the last convolution's
+    normalisation, activation or merge). The paper's last CGMA layer is "the last convolutional
+    layer" Grad-CAM reads (Sec. 3.1); its Keras models' Conv2D layers hold their ReLU, so for
+    them both are one layer. Where a convolution is followed by batch normalisation, a separate
+    activation or a merge (a residual sum, an Inception concatenation), the raw last
+    convolution differs from Grad-CAM's layer.
+
+    Raises:
+        InputError: k larger than the model's number of conv layers.
+    """
     layers = [info.layer for info in graph.conv_layers(model)]
-    if k is not None:
-        if k > len(layers):
-            raise InputError(f"k: expected at most the {len(layers)} conv layers of model "
-                             f"'{model.name}', got {k}")
-        layers = [layers[i] for i in select_layers(len(layers), k)]
-    return layers
+    if k is None:
+        return layers
+    if k > len(layers):
+        raise InputError(f"k: expected at most the {len(layers)} conv layers of model "
+                         f"'{model.name}', got {k}")
+    chosen = [layers[i] for i in select_layers(len(layers), k)]
+    last = graph.find_layer(model, None)
+    if all(layer is not last for layer in chosen[:-1]):
+        chosen[-1] = last
+    return chosen
 
 
 def intermediate_gradcams(model: keras.Model, images, targets=None, batch_size: int = 32
@@ -155,5 +171,6 @@ def cumulative_average(cams) -> tf.Tensor:
     return tf.cumsum(cams, axis=-1) / counts
 
 
-__all__ = ["IntermediateGradCAMs", "compute_cgma", "cumulative_average", "intermediate_gradcams",
+__all__ = ["IntermediateGradCAMs", "cgma_layers", "compute_cgma", "cumulative_average",
+           "intermediate_gradcams",
            "select_layers"]

@@ -22,7 +22,7 @@ from cnn_explain_tf.data.cgma_shards.spec import (
     ShardSpec,
 )
 from cnn_explain_tf.explain.cam import GradCAM
-from cnn_explain_tf.explain.cgma import compute_cgma, select_layers
+from cnn_explain_tf.explain.cgma import cgma_layers, compute_cgma, select_layers
 from cnn_explain_tf.models.sft import resize_images
 from cnn_explain_tf.validation import InputError, check_choice
 
@@ -136,12 +136,13 @@ def _manifest(pair: str, model: keras.Model, meta: dict, spec: ShardSpec) -> dic
         raise InputError(f"k: expected at most the {len(convs)} conv layers of classifier "
                          f"{pair}, got {spec.k}")
     indices = select_layers(len(convs), spec.k)
+    names = [layer.name for layer in cgma_layers(model, spec.k)]
     dataset = meta.get("dataset", pair.split("__")[0])
     train, heldout = data.class_split(data.info(dataset).num_classes, spec.held_out_fraction,
                                       spec.seed)
     return {"pair": pair, "dataset": dataset, "arch": meta.get("arch", pair.split("__")[-1]),
             "k": spec.k, "layer_indices": indices,
-            "layer_names": [convs[i].name for i in indices], "num_conv_layers": len(convs),
+            "layer_names": names, "num_conv_layers": len(convs),
             "classifier_accuracy": meta.get("test_accuracy"),
             "classifier_input_shape": list(graph.input_shape(model)),
             "classes": {"train": list(train), "heldout": list(heldout)},

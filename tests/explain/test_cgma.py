@@ -68,3 +68,25 @@ def test_vgg16_has_13_conv_layers_and_its_cgma_uses_eq2():
     convs = cet.graph.conv_layers(vgg)
     assert len(convs) == 13 and convs[0].name == "block1_conv1" and convs[-1].name == "block5_conv3"
     assert cet.cgma.compute_cgma(vgg, images(1, size=32), k=8).shape == (1, 32, 32, 8)
+
+
+def test_the_last_cgma_layer_is_gradcams_layer_after_batch_norm_and_a_residual_sum():
+    # conv -> BN -> ReLU, then a residual block whose 1x1 shortcut conv is traced after the main
+    # branch: the raw last convolution is the shortcut, Grad-CAM's layer is the ReLU of the sum
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="c1")(inputs)
+    x = keras.layers.ReLU(name="r1")(keras.layers.BatchNormalization(name="bn1")(x))
+    main = keras.layers.Conv2D(8, 3, padding="same", name="c2")(x)
+    shortcut = keras.layers.Conv2D(8, 1, name="c3_shortcut")(x)
+    x = keras.layers.ReLU(name="out")(keras.layers.Add(name="sum")([main, shortcut]))
+    head = keras.layers.Dense(4)(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, head)
+    assert [layer.name for layer in cet.cgma.cgma_layers(model, None)] == ["c1", "c2",
+                                                                           "c3_shortcut"]
+    assert [layer.name for layer in cet.cgma.cgma_layers(model, 2)] == ["c1", "out"]
+    x = images(2)
+    cgma = cet.cgma.compute_cgma(model, x, [1, 2], k=2)
+    gradcam = cet.explain.GradCAM(model)(x, [1, 2])
+    first = cet.explain.GradCAM(model, layer="c1")(x, [1, 2])
+    np.testing.assert_allclose(2 * cgma[..., 1] - cgma[..., 0], gradcam, atol=1e-5)
+    np.testing.assert_allclose(cgma[..., 0], first, atol=1e-5)
