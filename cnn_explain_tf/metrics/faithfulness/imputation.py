@@ -54,9 +54,10 @@ def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: floa
         tf.constant(tolerance, tf.float32)).numpy()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)
 def _imputer(height: int, width: int):
-    """The compiled imputation of (height, width) images: the coarse grid's shape is static."""
+    """The compiled imputation of (height, width) images: the coarse grid's shape is static (the
+    last 8 image sizes are kept; the cache holds no model)."""
     spec = [tf.TensorSpec((None, height, width, None), tf.float32),
             tf.TensorSpec((None, height, width), tf.bool), tf.TensorSpec((), tf.float32),
             tf.TensorSpec((2,), tf.int32), tf.TensorSpec((), tf.float32)]
