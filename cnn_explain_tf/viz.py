@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -184,7 +185,9 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 110, title: str | No
         height = figure.get_figheight()  # inches: the title takes its top 0.3 inch
         if title:
             figure.suptitle(title, fontsize=9, y=1 - 0.05 / height, va="top")
-        figure.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height) if title else None)
+        with warnings.catch_warnings():  # a figure too crowded to lay out is still written
+            warnings.filterwarnings("ignore", "Tight layout not applied", UserWarning)
+            figure.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height) if title else None)
         with atomic_path(path) as temporary:
             figure.savefig(temporary, format="png", dpi=dpi)
     finally:
