@@ -132,8 +132,8 @@ class IntegratedGradients(SignedAttributions, InputGradients):
             targets = resolve_targets(self.forward(images)[1], targets)
         baseline = tf.broadcast_to(tf.constant(self.baseline), tf.shape(images))
         alphas = (tf.range(self.steps, dtype=tf.float32) + 0.5) / self.steps
-        per_pass = (tf.maximum(1, self.batch_size // tf.shape(images)[0])
-                    if self.steps_per_pass is None else self.steps_per_pass)
+        per_pass = (self.copies_per_pass(images) if self.steps_per_pass is None
+                    else self.steps_per_pass)
         total = tf.zeros_like(images)
         for start in tf.range(0, self.steps, per_pass):
             chunk = alphas[start:start + per_pass]
@@ -142,11 +142,8 @@ class IntegratedGradients(SignedAttributions, InputGradients):
 
     def _path_gradients(self, images, baseline, alphas, targets, target):
         """Sum over `alphas` of the input gradients at baseline + alpha (images - baseline)."""
-        count, shape = tf.shape(alphas)[0], tf.shape(images)
         path = baseline[None] + alphas[:, None, None, None, None] * (images - baseline)[None]
-        flat = tf.reshape(path, tf.concat([[-1], shape[1:]], axis=0))
-        gradients = self.input_gradients(flat, tf.tile(targets, [count]), target)
-        return tf.reduce_sum(tf.reshape(gradients, tf.concat([[count], shape], axis=0)), axis=0)
+        return tf.reduce_sum(self.stacked_gradients(path, targets, target), axis=0)
 
 
 def check_baselines(baselines, input_shape) -> np.ndarray:
@@ -208,16 +205,12 @@ class GradientSHAP(SignedAttributions, InputGradients):
             targets = resolve_targets(self.forward(images)[1], targets)
         sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
                                     - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
-        shape, total = tf.shape(images), tf.zeros_like(images)
-        per_pass = tf.maximum(1, self.batch_size // shape[0])
+        total, per_pass = tf.zeros_like(images), self.copies_per_pass(images)
         for start in tf.range(0, self.num_samples, per_pass):
             samples = tf.range(start, tf.minimum(start + per_pass, self.num_samples))
             steps, points = tf.map_fn(lambda sample: self._draw(images, sigma, sample), samples,
                                       fn_output_signature=(tf.float32, tf.float32))
-            gradients = self.input_gradients(
-                tf.reshape(points, tf.concat([[-1], shape[1:]], 0)),
-                tf.tile(targets, [tf.shape(samples)[0]]), target)
-            total += tf.reduce_sum(steps * tf.reshape(gradients, tf.shape(steps)), axis=0)
+            total += tf.reduce_sum(steps * self.stacked_gradients(points, targets, target), axis=0)
         return total / self.num_samples
 
     def _draw(self, images, sigma, sample):

@@ -58,7 +58,7 @@ class NoisyGradients(InputGradients):
             targets = resolve_targets(self.forward(images)[1], targets)
         sigma = self.noise_level * (tf.reduce_max(images, axis=(1, 2, 3), keepdims=True)
                                     - tf.reduce_min(images, axis=(1, 2, 3), keepdims=True))
-        per_pass = tf.maximum(1, self.batch_size // tf.shape(images)[0])
+        per_pass = self.copies_per_pass(images)
         total, squares = tf.zeros_like(images), tf.zeros_like(images)
         for start in tf.range(0, self.num_samples, per_pass):
             samples = tf.range(start, tf.minimum(start + per_pass, self.num_samples))
@@ -71,16 +71,15 @@ class NoisyGradients(InputGradients):
         """(n, B, H, W, C) `sample_gradients` of the noisy copies `samples` (n indices), from
         ONE pass over their n x B images; copy s adds sigma times the stateless normal draw of
         the batch's shape seeded by [seed, s]."""
-        shape, count = tf.shape(images), tf.shape(samples)[0]
         noise = tf.map_fn(lambda sample: tf.random.stateless_normal(
-            shape, seed=tf.stack([self.seed, sample])), samples, fn_output_signature=tf.float32)
-        noisy = tf.reshape(images[None] + sigma[None] * noise, tf.concat([[-1], shape[1:]], 0))
-        gradients = self.sample_gradients(noisy, tf.tile(targets, [count]), target)
-        return tf.reshape(gradients, tf.concat([[count], shape], axis=0))
+            tf.shape(images), seed=tf.stack([self.seed, sample])), samples,
+            fn_output_signature=tf.float32)
+        return self.sample_gradients(images[None] + sigma[None] * noise, targets, target)
 
-    def sample_gradients(self, images, targets, target=None) -> tf.Tensor:
-        """The input gradients of a pass of noisy copies (a hook for element-wise transforms)."""
-        return self.input_gradients(images, targets, target)
+    def sample_gradients(self, copies, targets, target=None) -> tf.Tensor:
+        """The (n, B, H, W, C) input gradients of n noisy copies of the batch, in one pass (a
+        hook for element-wise transforms)."""
+        return self.stacked_gradients(copies, targets, target)
 
     def attributions(self, images, targets=None) -> np.ndarray:
         """The (B, H, W, C) statistic as float32 numpy; targets as for `__call__`."""
@@ -116,8 +115,8 @@ class SmoothGrad(NoisyGradients):
         super().__init__(model, num_samples, noise_level, seed, **kwargs)
         self.absolute_first = bool(absolute_first)
 
-    def sample_gradients(self, images, targets, target=None):
-        gradients = self.input_gradients(images, targets, target)
+    def sample_gradients(self, copies, targets, target=None):
+        gradients = super().sample_gradients(copies, targets, target)
         return tf.abs(gradients) if self.absolute_first else gradients
 
     def statistic(self, total, squares, count):

@@ -27,6 +27,19 @@ class InputGradients(Explainer):
             scores = target_scores(logits, targets, target)
         return tape.gradient(scores, images)
 
+    def copies_per_pass(self, images) -> tf.Tensor:
+        """max(1, batch_size // B): the copies of each of the B images (noisy copies, path
+        points, draws) that one gradient pass holds, about `batch_size` inputs in all."""
+        return tf.maximum(1, self.batch_size // tf.shape(images)[0])
+
+    def stacked_gradients(self, points, targets, target=None) -> tf.Tensor:
+        """(n, B, H, W, C) input gradients at (n, B, H, W, C) points, n copies of a batch whose
+        targets are `targets`, from ONE pass over their n x B images."""
+        shape = tf.shape(points)
+        flat = tf.reshape(points, tf.concat([[-1], shape[2:]], axis=0))
+        return tf.reshape(self.input_gradients(flat, tf.tile(targets, [shape[0]]), target),
+                          shape)
+
     def reduce(self, images, gradients) -> tf.Tensor:
         """(B, H, W, C) -> (B, H, W): the largest absolute gradient over channels."""
         return tf.reduce_max(tf.abs(gradients), axis=-1)
