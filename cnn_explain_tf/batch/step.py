@@ -128,9 +128,9 @@ def explain_records(backend, records: dict, targets=None, keep_images: bool = Fa
                "probability": probabilities[rows, predicted].astype(np.float32),
                "target": resolved.astype(np.int64),
                "target_probability": probabilities[rows, resolved].astype(np.float32)}
-    if backend.metrics or keep_images:
+    if backend.metrics or keep_images:  # (the metrics and the overlays read numpy images)
         images = images.numpy()
-        columns.update(backend.score(images, maps, resolved))
+    columns.update(backend.score(images, maps, resolved))
     return BatchResult(columns, maps, images if keep_images else None, skipped)
 
 

@@ -295,5 +295,4 @@ class ZBox(Reweighting):
             terms = [_call(layer, x, tf.identity), _call(layer, low, _positive, _positive),
                      _call(layer, high, _negative, _negative)]
         upstream = self._divide(relevance, y - terms[1] - terms[2])
-        gradients = tape.gradient(terms, [x, low, high], output_gradients=[upstream] * 3)
-        return x * gradients[0] - low * gradients[1] - high * gradients[2]
+        return _input_relevance(tape, terms, [x, low, high], [upstream, -upstream, -upstream])
