@@ -55,10 +55,10 @@ def loaded_model(path: str):
 
 
 def road_masks(maps: np.ndarray) -> np.ndarray:
-    """(count x 8, H, W) ROAD's MoRF removals of every image at `PERCENTAGES`, image-major."""
+    """(count, 8, H, W) ROAD's MoRF removals of every image at `PERCENTAGES`."""
     ranks = ranks_of(maps, "morf")
     counts = np.round(np.asarray(PERCENTAGES) * ranks[0].size).astype(int)
-    return (ranks[:, None] < counts[None, :, None, None]).reshape(-1, *ranks.shape[1:])
+    return ranks[:, None] < counts[None, :, None, None]
 
 
 def main() -> None:
@@ -85,7 +85,7 @@ def main() -> None:
         "road, predicted targets": lambda: cet.metrics.road(model, images, maps,
                                                             percentages=PERCENTAGES),
         "forward passes": lambda: probabilities.probabilities(stacked),
-        "imputation": lambda: cet.metrics.noisy_linear_imputation(stacked, removed,
+        "imputation": lambda: cet.metrics.noisy_linear_imputation(images, removed,
                                                                   tolerance=5e-4)},
         5, time.process_time)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")

@@ -63,7 +63,8 @@ class ModelMetric:
         """Validated (images, resolved targets, *maps): float32 images, int32 classes (None: the
         predicted class of each image), float32 (B, H, W) maps matching the images. The model
         runs on every image only when some target is the predicted class; with every target
-        given, on the first image alone, to check that it returns probabilities."""
+        given, on the first image alone, to check that it returns probabilities, the first time
+        a metric gets this model (the check is kept with the model)."""
         images = check_images(images, self.input_shape)
         checked = [as_maps(name, value) for name, value in maps.items()]
         for name, array in zip(maps, checked):
@@ -73,7 +74,8 @@ class ModelMetric:
         if missing.any():
             targets = np.where(missing, self.probabilities(images).argmax(axis=1), targets)
         else:
-            self.probabilities(images[:1])  # raises for a model that returns no probabilities
+            MODEL_CACHE.get(self.model, "metrics.returns_probabilities",  # raises if it does not
+                            lambda: self.probabilities(images[:1]) is not None)
         return (images, targets.astype(np.int32), *checked)
 
     @property

@@ -71,6 +71,19 @@ def test_faithfulness_correlation_and_infidelity_by_hand():
                                .scores, expected, rtol=1e-3, atol=1e-9)
 
 
+@pytest.mark.parametrize("order", ["morf", "lerf"])
+def test_ranks_follow_a_stable_argsort_through_ties_signed_zeros_and_extreme_values(order):
+    rng = np.random.default_rng(5)
+    maps = np.round(rng.normal(size=(6, 9, 7)), 1) * rng.choice([-1, 1], (6, 9, 7))
+    maps[0] = 0.0
+    maps[1, ::2] = -0.0
+    maps[2] *= 1e30
+    maps = maps.astype(np.float32)
+    keys = -maps.reshape(6, -1) if order == "morf" else maps.reshape(6, -1)
+    expected = np.argsort(np.argsort(keys, axis=1, kind="stable"), axis=1, kind="stable")
+    np.testing.assert_array_equal(ranks_of(maps, order), expected.reshape(maps.shape))
+
+
 def test_orders_and_superpixel_ranks():
     maps = np.array([[[0.1, 0.9], [0.5, 0.2]]], np.float32)
     np.testing.assert_array_equal(ranks_of(maps, "morf"), [[[3, 0], [1, 2]]])

@@ -55,10 +55,16 @@ def baseline_images(images: np.ndarray, baseline, seed: int = 0) -> np.ndarray:
 
 def ranks_of(maps: np.ndarray, order: str = "morf") -> np.ndarray:
     """(B, H, W) int32 rank of each pixel, 0 for the first one perturbed: the most relevant
-    ("morf") or the least relevant ("lerf"); ties keep row-major order."""
-    flat = maps.reshape(len(maps), -1).astype(np.float64)
-    keys = -flat if order == "morf" else flat
-    order_index = np.argsort(keys, axis=1, kind="stable")
+    ("morf") or the least relevant ("lerf"); ties keep row-major order.
+
+    One unstable sort of unique 64-bit keys, the float32 value's order-preserving bits above the
+    pixel's index (the same order as a stable argsort, about 4x cheaper); -0.0 counts as 0.0.
+    """
+    flat = maps.reshape(len(maps), -1).astype(np.float32)
+    bits = ((-flat if order == "morf" else flat) + np.float32(0.0)).view(np.uint32)
+    ordered = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    keys = (ordered << np.uint64(32)) | np.arange(flat.shape[1], dtype=np.uint64)
+    order_index = (np.sort(keys, axis=1) & np.uint64(0xFFFFFFFF)).astype(np.int64)
     ranks = np.empty_like(order_index)
     np.put_along_axis(ranks, order_index, np.arange(flat.shape[1])[None], axis=1)
     return ranks.reshape(maps.shape).astype(np.int32)

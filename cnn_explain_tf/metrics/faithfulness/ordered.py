@@ -76,10 +76,8 @@ class _ChunkImputation:
             images = self.images[self.span.start:self.span.stop]
             removed = self.ranks[self.span.start:self.span.stop][:, None] < self.counts[
                 None, :, None, None]
-            stacked = noisy_linear_imputation(np.repeat(images, len(self.counts), axis=0),
-                                              removed.reshape(-1, *removed.shape[2:]),
-                                              self.noise, self.seed, self.tolerance)
-            self.imputed = stacked.reshape(len(images), len(self.counts), *images.shape[1:])
+            self.imputed = noisy_linear_imputation(images, removed, self.noise, self.seed,
+                                                   self.tolerance)
         start = chunk.start - self.span.start
         return self.imputed[start:start + chunk.stop - chunk.start, step]
 
