@@ -8,7 +8,9 @@ import tensorflow as tf
 from linear_cases import linear_case, probability
 
 import cnn_explain_tf as cet
+from cnn_explain_tf.metrics.faithfulness import imputation
 from cnn_explain_tf.metrics.faithfulness.imputation import NEIGHBOUR_WEIGHTS
+from cnn_explain_tf.validation import InputError
 
 
 def direct_solve(plane: np.ndarray, removed: np.ndarray) -> np.ndarray:
@@ -102,3 +104,54 @@ def test_the_noise_is_one_stateless_normal_draw_per_plane_in_image_channel_order
     expected = 0.01 * draws[..., 0].reshape(3, 2, 5, 6).transpose(0, 2, 3, 1)
     np.testing.assert_allclose((noisy - clean)[removed], expected[removed], atol=1e-6)
     np.testing.assert_array_equal(noisy[~removed], images[~removed])
+
+
+def test_the_coarse_matrices_are_the_galerkin_products_of_the_cell_indicators():
+    """P^T A P, P the removed pixels of each cell, built densely, on a 28 x 20 image whose planes
+    are padded to whole cells (two removals, so two planes)."""
+    height, width = 28, 20
+    rng = np.random.default_rng(8)
+    removed = rng.random((2, height, width)) < 0.6
+    grid = imputation._Grid(height, width)
+    pad = [[0, 0], [0, grid.height - height], [0, grid.width - width], [0, 0]]
+    mask = tf.pad(tf.constant(removed.transpose(1, 2, 0)[None], tf.float32), pad)
+    degree = mask * imputation._neighbours(tf.pad(tf.ones([1, height, width, 1]), pad),
+                                           imputation._kernel(1))
+    operator = imputation._Operator(mask, degree, imputation._kernel(2))
+    found = imputation._coarse_matrices(operator, grid).numpy()
+    rows, columns = np.divmod(np.arange(height * width), width)
+    cell = (rows // grid.block) * grid.cells[1] + columns // grid.block
+    for plane, kept_out in enumerate(removed):
+        matrix = np.zeros((height * width,) * 2)
+        for y, x in zip(*np.nonzero(kept_out)):
+            for dy, dx in zip(*np.nonzero(NEIGHBOUR_WEIGHTS)):
+                ny, nx, weight = y + dy - 1, x + dx - 1, NEIGHBOUR_WEIGHTS[dy, dx]
+                if 0 <= ny < height and 0 <= nx < width:
+                    matrix[y * width + x, y * width + x] += weight
+                    if kept_out[ny, nx]:
+                        matrix[y * width + x, ny * width + nx] -= weight
+        indicators = (cell[:, None] == np.arange(found.shape[1])) * kept_out.reshape(-1, 1)
+        np.testing.assert_allclose(found[plane], indicators.T @ matrix @ indicators, atol=1e-5)
+
+
+def test_removals_per_image_share_its_noise_and_equal_separate_calls_without_it():
+    images = np.random.default_rng(6).random((2, 6, 5, 2)).astype(np.float32)
+    removed = np.random.default_rng(7).random((2, 3, 6, 5)) < 0.5
+    together = cet.metrics.noisy_linear_imputation(images, removed, noise=0.0, tolerance=1e-6)
+    assert together.shape == (2, 3, 6, 5, 2)
+    for k in range(3):
+        alone = cet.metrics.noisy_linear_imputation(images, removed[:, k], noise=0.0,
+                                                    tolerance=1e-6)
+        np.testing.assert_allclose(together[:, k], alone, atol=1e-5)
+    noisy = cet.metrics.noisy_linear_imputation(images, removed, noise=0.01, seed=7,
+                                                tolerance=1e-6)
+    draws = tf.random.stateless_normal([4, 6, 5, 1], [7, 0]).numpy()
+    expected = 0.01 * draws[..., 0].reshape(2, 2, 6, 5).transpose(0, 2, 3, 1)
+    for k in range(3):
+        mask = removed[:, k]
+        np.testing.assert_allclose((noisy - together)[:, k][mask], expected[mask], atol=1e-6)
+
+
+def test_removals_that_do_not_match_the_images_are_refused():
+    with pytest.raises(InputError, match=r"removed: expected \(2, \[K,\] 6, 5\) masks"):
+        cet.metrics.noisy_linear_imputation(np.zeros((2, 6, 5, 1)), np.zeros((2, 5, 6), bool))
