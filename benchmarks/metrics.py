@@ -1,17 +1,18 @@
 """Times the metric families: ROAD against plain forward passes, and a whole scorecard.
 
 Run: python benchmarks/metrics.py [--count 64] [--epochs 2] [--arch vgg_lite] [--model M.keras]
-[--methods a,b,...] [--road-only]
+[--methods a,b,...] [--road-only] [--clock cpu|wall] [--repeats 5]
 Trains a vgg_lite (or --arch) classifier on the embedded digits at 32x32 for --epochs (or loads
 --model), then:
 1. ROAD (MoRF) on --count test images at 8 percentages (10 % to 80 %) against the same number of
    plain forward passes (--count x 8 images through the compiled probability step, the same
-   batch size): the ratio of the median process CPU times over 5 interleaved runs (after one
-   warm-up round; CPU time, not wall time, so that other jobs on the machine count less),
-   goal <= 1.5. ROAD is given the images' predicted classes as targets, as the scorecard
-   passes them; ROAD finding them itself (targets=None: one more forward pass per image) is
-   timed too. The imputation alone (`noisy_linear_imputation` of the same --count x 8 masked
-   images, in one call) is timed in the same rounds, to show how ROAD's cost splits.
+   batch size): the ratio of the median process CPU times over --repeats interleaved runs
+   (after one warm-up round; CPU time by default, so that other jobs on the machine count
+   less; `--clock wall` for wall time), goal <= 1.5. ROAD is given the images' predicted
+   classes as targets, as the scorecard passes them; ROAD finding them itself (targets=None:
+   one more forward pass per image) is timed too. The imputation alone
+   (`noisy_linear_imputation` of the --count images with their 8 removals each, in one call)
+   is timed in the same rounds, to show how ROAD's cost splits.
 2. `metrics.scorecard` of 6 methods x every metric family (masks included) on the same images:
    wall time, goal <= 300 s on 2 cores.
 The load average is printed: timings on a shared CPU are upper bounds.
@@ -71,6 +72,9 @@ def main() -> None:
     parser.add_argument("--methods", default=METHODS)
     parser.add_argument("--model", help="a saved digits classifier (.keras) instead of training")
     parser.add_argument("--road-only", action="store_true", help="skip the scorecard")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="time ROAD by process CPU time (default) or wall time")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved timed rounds")
     args = parser.parse_args()
     model, test, masks = loaded_model(args.model) if args.model else trained_model(args.epochs,
                                                                                 args.arch)
@@ -87,10 +91,10 @@ def main() -> None:
         "forward passes": lambda: probabilities.probabilities(stacked),
         "imputation": lambda: cet.metrics.noisy_linear_imputation(images, removed,
                                                                   tolerance=5e-4)},
-        5, time.process_time)
+        args.repeats, time.process_time if args.clock == "cpu" else time.perf_counter)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print_report(f"ROAD on {len(images)} images x {len(PERCENTAGES)} percentages vs "
-                 f"{len(stacked)} forward passes (process CPU time)", timings,
+                 f"{len(stacked)} forward passes ({args.clock} time)", timings,
                  [("road / forward passes", timings["road"] / timings["forward passes"],
                    "<= 1.5"),
                   ("road finding the targets too / forward passes",
