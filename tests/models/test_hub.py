@@ -92,7 +92,8 @@ def numpy_gradcam(model, x, layer_name: str, target: int) -> np.ndarray:
     Keras model: w = mean over positions of d logit / dA, relu(sum_k w_k A_k), bilinear resize,
     min-max per image (Selvaraju et al. 2017, Eq. 1-2)."""
     backbone = model.backbone
-    inner = keras.Model(backbone.inputs, [backbone.get_layer(layer_name).output, backbone.output])
+    inner = keras.Model(backbone.inputs[0], [backbone.get_layer(layer_name).output,
+                                             backbone.output])
     with tf.GradientTape() as tape:
         features, out = inner(x)
         head = model.output_dense(model.output_dropout(model.pooler(out)))

@@ -76,7 +76,7 @@ def test_gradient_and_perturbation_methods_on_vit(vit, method, x):
 
 def test_dinov2_with_registers(dinov2, x):
     _, out = graph.run(dinov2, tf.constant(x), linearize=False)
-    np.testing.assert_allclose(out.numpy(), dinov2(x).numpy(), atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), dinov2({"images": x}).numpy(), atol=1e-5)
     assert out.shape == (2, 1 + 2 + 16, 16) and prefix_tokens(dinov2) == 3
     assert default_token_layer(dinov2) is dinov2.encoder.layers[-1].norm1
     layer = default_token_layer(dinov2)
