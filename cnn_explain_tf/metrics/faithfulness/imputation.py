@@ -181,8 +181,9 @@ def _coarse_matrices(operator, grid):
     """(P, cells, cells) Galerkin matrices P^T A P, P the cell indicators times the mask m.
     Entry (I, J), J != I, is -sum w_ij m_i m_j over the neighbouring pixels i in I and j in J,
     which lie on the cells' borders (`grid.pairs`: a gather of a few rows, not a pass over the
-    planes). The diagonal is sum_I m_i degree_i - sum_{i, j in I} w_ij m_i m_j, the within-cell
-    sum being every neighbour pair's sum, sums(m * neighbours(m)), less the borders'."""
+    planes). Entry (I, I) is sum_{i in I} m_i degree_i - sum_{i, j in I} w_ij m_i m_j, the
+    within-cell sum being every neighbour pair's sum, sums(m * neighbours(m)), less the
+    borders'."""
     pixel, neighbour, weight, pair = grid.pairs
     cells = grid.cells[0] * grid.cells[1]
     flat = tf.reshape(operator.mask, [grid.height * grid.width, -1])
