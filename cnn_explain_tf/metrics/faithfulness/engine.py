@@ -103,11 +103,12 @@ class Perturber(ModelMetric):
         result = np.empty((len(images), steps), np.float32)
         for start in range(0, len(images), self.batch_size):
             chunk = slice(start, start + self.batch_size)
+            chunk_images, chunk_targets = tf.constant(images[chunk]), tf.constant(targets[chunk])
             for step in range(steps):
                 mask = masks(chunk, step)
                 base = baseline(chunk, step) if callable(baseline) else baseline[chunk]
-                result[chunk, step] = self._masked(images[chunk], base, mask,
-                                                   targets[chunk]).numpy()
+                result[chunk, step] = self._masked(chunk_images, base, mask,
+                                                   chunk_targets).numpy()
         return result
 
 
