@@ -30,8 +30,9 @@ def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: floa
     H * W iterations). The coarse space holds one value per cell of `BLOCK` x `BLOCK` pixels (the
     removed pixels of a cell move together); its Galerkin matrix P^T A P is solved exactly, so
     the smooth error that plain conjugate gradients remove only slowly across a large hole goes
-    in one step, and the iteration count barely grows with the hole: about 20 on 32x32 images
-    from 10 % to 80 % removed, against 15 to 60 without the coarse grid. Gaussian noise of
+    in one step, and the iteration count grows less with the hole: 13 to 21 on 32x32 digits
+    from 10 % to 80 % removed (MoRF by Grad-CAM, ROAD's tolerance 5e-4), against 16 to 60
+    without the coarse grid. Gaussian noise of
     standard deviation `noise` is then added to the imputed pixels: one draw per image and
     channel, shared by the image's removals (a pixel imputed in several removals of one image
     gets the same noise, as a pixel perturbed twice keeps its value with the "noise" baseline).
@@ -117,7 +118,10 @@ def _neighbours(planes, kernel):
 
 
 def _dot(a, b):
-    return tf.reduce_sum(a * b, axis=[0, 1, 2], keepdims=True)
+    """(1, 1, 1, P) per-plane dot products, summed by a pooling window over the whole plane (on a
+    CPU about 1.5x cheaper than reduce_sum over the leading axes)."""
+    size = a.shape[1:3]
+    return tf.nn.avg_pool2d(a * b, size, size, "VALID") * float(size[0] * size[1])
 
 
 class _Operator:
@@ -169,12 +173,13 @@ class _Grid:
         sums = tf.nn.avg_pool2d(planes, self.block, self.block, "VALID") * self.block ** 2
         return tf.reshape(sums, [self.cells[0] * self.cells[1], -1])
 
-    def spread(self, coarse):
-        """P (without the mask): (cells, P) -> (1, H, W, P), each cell's value on its pixels."""
+    def spread(self, coarse, mask):
+        """P: (cells, P) -> (1, H, W, P), each cell's value on its pixels where `mask` is 1 (one
+        broadcasting product)."""
         rows, columns = self.cells
+        cells = tf.reshape(mask, [rows, self.block, columns, self.block, -1])
         coarse = tf.reshape(coarse, [rows, 1, columns, 1, -1])
-        shape = [rows, self.block, columns, self.block, tf.shape(coarse)[-1]]
-        return tf.reshape(tf.broadcast_to(coarse, shape), [1, self.height, self.width, -1])
+        return tf.reshape(cells * coarse, [1, self.height, self.width, -1])
 
 
 def _coarse_matrices(operator, grid):
@@ -209,15 +214,20 @@ def _coarse_inverse(operator, grid):
 def _conjugate_gradients(operator, grid, inverse, rhs, tolerance, max_iterations):
     """Solves A u = rhs per plane (channel), preconditioned by M r = r + P (P^T A P)^-1 P^T r
     (identity plus the exact coarse correction, symmetric positive definite), until every
-    plane's squared residual is below tolerance^2 * (the largest squared rhs)."""
+    plane's squared residual is below tolerance^2 * (the largest squared rhs). The start is the
+    coarse solution P (P^T A P)^-1 P^T rhs, which saves an iteration or two over a start at 0."""
     limit = tolerance ** 2 * tf.reduce_max(_dot(rhs, rhs))
+
+    def coarse_solution(r):
+        """((cells, P) coarse values (P^T A P)^-1 P^T r, (cells, P) sums P^T r)."""
+        coarse_r = grid.sums(r)
+        return tf.reduce_sum(inverse * coarse_r, axis=1), coarse_r
 
     def precondition(r, rr):
         """(M r, r . M r) from the residual r and its squared norm rr."""
-        coarse_r = grid.sums(r)
-        coarse = tf.reduce_sum(inverse * coarse_r, axis=1)
+        coarse, coarse_r = coarse_solution(r)
         rz = rr + tf.reduce_sum(coarse * coarse_r, axis=0)[None, None, None]
-        return r + operator.mask * grid.spread(coarse), rz
+        return r + grid.spread(coarse, operator.mask), rz
 
     def body(u, r, p, rz, rr):
         ap = operator(p)
@@ -227,8 +237,10 @@ def _conjugate_gradients(operator, grid, inverse, rhs, tolerance, max_iterations
         z, rz_new = precondition(r, rr)
         return u, r, z + tf.math.divide_no_nan(rz_new, rz) * p, rz_new, rr
 
-    rr = _dot(rhs, rhs)
-    z, rz = precondition(rhs, rr)
+    start = grid.spread(coarse_solution(rhs)[0], operator.mask)
+    residual = rhs - operator(start)
+    rr = _dot(residual, residual)
+    z, rz = precondition(residual, rr)
     return tf.while_loop(lambda *state: tf.reduce_max(state[4]) > limit, body,
-                         (tf.zeros_like(rhs), rhs, z, rz, rr),
+                         (start, residual, z, rz, rr),
                          maximum_iterations=max_iterations)[0]
