@@ -32,11 +32,11 @@ def noisy_linear_imputation(images: np.ndarray, removed: np.ndarray, noise: floa
     the smooth error that plain conjugate gradients remove only slowly across a large hole goes
     in one step, and the iteration count grows less with the hole: 13 to 21 on 32x32 digits
     from 10 % to 80 % removed (MoRF by Grad-CAM, ROAD's tolerance 5e-4), against 16 to 60
-    without the coarse grid. Gaussian noise of
-    standard deviation `noise` is then added to the imputed pixels: one draw per image and
-    channel, shared by the image's removals (a pixel imputed in several removals of one image
-    gets the same noise, as a pixel perturbed twice keeps its value with the "noise" baseline).
-    A removed region without kept neighbours (the whole image) becomes 0.
+    without the coarse grid. Gaussian noise of standard deviation `noise` is then added to the
+    imputed pixels: one draw per image and channel, shared by the image's removals (a pixel
+    imputed in several removals of one image gets the same noise, as a pixel perturbed twice
+    keeps its value with the "noise" baseline). A removed region without kept neighbours (the
+    whole image) becomes 0.
 
     Args:
         images: (B, H, W, C) float32 images.
